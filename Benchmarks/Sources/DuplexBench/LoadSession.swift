@@ -1,0 +1,265 @@
+import NIOCore
+import NIOPosix
+
+/// The connections of one measurement against one server, and the counters they report to.
+///
+/// Everything here runs on the client's single event loop: the connections call in
+/// synchronously, so counting costs no lock and no allocation. The phases (`open`, `measure`,
+/// `close`) are driven one at a time from async code through the futures they return.
+final class LoadSession {
+    struct Timeout: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private let loop: any EventLoop
+    private let target: BenchTarget
+    private let frames: ClientFrames
+    /// Record round trips in the histogram (one message in flight per connection).
+    private let recordsLatency: Bool
+    private var bootstrap: ClientBootstrap?
+    /// The first failure, kept for phases that have no promise pending (idle connections).
+    private(set) var firstFailure: String?
+
+    /// Every connection that became active, open or not.
+    private var connections: [LoadConnection] = []
+    private var activeConnections = 0
+    /// Connections that completed the handshake.
+    private var openConnections: [LoadConnection] = []
+
+    /// The phase in progress; failing a connection fails it.
+    private var pending: EventLoopPromise<Void>?
+    private var closing = false
+
+    // Opening.
+    private var connectionsWanted = 0
+    private var connectsLaunched = 0
+    private var connectsOutstanding = 0
+    private var connectWindow = 1
+
+    // Measuring.
+    private var sending = false
+    private var measuring = false
+    private var messagesInFlight = 0
+    private var echoes = 0
+    private var histogram = LatencyHistogram()
+    private var windowStart: Snapshot?
+    private var windowEnd: Snapshot?
+
+    private struct Snapshot {
+        var time: UInt64
+        var echoes: Int
+        var clientCPU: UInt64
+        var serverCPU: UInt64?
+    }
+
+    /// Must be created on `loop`.
+    init(loop: any EventLoop, target: BenchTarget, payloadSize: Int, recordsLatency: Bool) {
+        self.loop = loop
+        self.target = target
+        self.frames = ClientFrames(
+            host: target.host,
+            port: target.port,
+            payloadSize: payloadSize,
+            allocator: ByteBufferAllocator()
+        )
+        self.recordsLatency = recordsLatency
+    }
+
+    // MARK: Phases
+
+    /// Opens `count` connections, at most `window` handshakes at a time, all within `timeout`.
+    func open(count: Int, window: Int, timeout: TimeAmount) -> EventLoopFuture<Void> {
+        let promise = self.loop.makePromise(of: Void.self)
+        self.pending = promise
+        self.connectionsWanted = count
+        self.connectWindow = max(window, 1)
+        let deadline = self.loop.assumeIsolated().scheduleTask(in: timeout) {
+            self.connectionFailed(
+                Timeout(description: "\(self.openConnections.count) of \(count) connections completed the handshake in \(timeout)")
+            )
+        }
+        promise.futureResult.whenComplete { _ in deadline.cancel() }
+        self.launchConnects()
+        return promise.futureResult
+    }
+
+    /// Keeps `inFlight` messages in flight on every connection for `warmup` plus `duration`,
+    /// counting only the last `duration`, then waits (within `drainTimeout`) for the last echoes.
+    func measure(inFlight: Int, warmup: TimeAmount, duration: TimeAmount, drainTimeout: TimeAmount) -> EventLoopFuture<CellMeasurement> {
+        let promise = self.loop.makePromise(of: Void.self)
+        self.pending = promise
+        let loop = self.loop.assumeIsolated()
+        self.sending = true
+        for connection in self.openConnections {
+            connection.startSending(count: inFlight)
+            self.messagesInFlight += inFlight
+        }
+        loop.scheduleTask(in: warmup) {
+            self.histogram.reset()
+            self.windowStart = self.snapshot()
+            self.measuring = true
+        }
+        loop.scheduleTask(in: warmup + duration) {
+            self.windowEnd = self.snapshot()
+            self.measuring = false
+            self.sending = false
+            if self.messagesInFlight == 0 {
+                self.completePending()
+            }
+            let drainDeadline = loop.scheduleTask(in: drainTimeout) {
+                self.connectionFailed(Timeout(description: "\(self.messagesInFlight) messages still unanswered \(drainTimeout) after the end"))
+            }
+            promise.futureResult.whenComplete { _ in drainDeadline.cancel() }
+        }
+        return promise.futureResult.assumeIsolated().flatMapThrowing { _ in
+            try self.measurement()
+        }.nonisolated()
+    }
+
+    /// Closes every connection with the closing handshake, forcing those still open after `timeout`.
+    func close(timeout: TimeAmount) -> EventLoopFuture<Void> {
+        self.closing = true
+        self.sending = false
+        let promise = self.loop.makePromise(of: Void.self)
+        self.pending?.fail(Timeout(description: "closed before the phase completed"))
+        self.pending = promise
+        if self.activeConnections == 0 {
+            self.completePending()
+            return promise.futureResult
+        }
+        for connection in self.connections {
+            connection.beginClose()
+        }
+        let deadline = self.loop.assumeIsolated().scheduleTask(in: timeout) {
+            for connection in self.connections {
+                connection.forceClose()
+            }
+        }
+        promise.futureResult.whenComplete { _ in deadline.cancel() }
+        return promise.futureResult.assumeIsolated().map {
+            // Drop the references between the session and its connections.
+            self.connections = []
+            self.openConnections = []
+        }.nonisolated()
+    }
+
+    // MARK: Reports from the connections
+
+    func connectionActive(_ connection: LoadConnection) {
+        self.connections.append(connection)
+        self.activeConnections += 1
+        if self.closing {
+            // A connect that completed after the session began closing.
+            connection.beginClose()
+        }
+    }
+
+    func handshakeCompleted(_ connection: LoadConnection) {
+        self.openConnections.append(connection)
+        self.connectsOutstanding -= 1
+        if self.openConnections.count == self.connectionsWanted {
+            self.completePending()
+        } else {
+            self.launchConnects()
+        }
+    }
+
+    /// Counts an echo; returns whether the connection should send the next message.
+    func echoReceived(roundTrip: UInt64) -> Bool {
+        self.echoes += 1
+        if self.measuring && self.recordsLatency {
+            self.histogram.record(roundTrip)
+        }
+        if self.sending {
+            return true
+        }
+        self.messagesInFlight -= 1
+        if self.messagesInFlight == 0 && self.windowEnd != nil {
+            self.completePending()
+        }
+        return false
+    }
+
+    func connectionInactive(_ connection: LoadConnection, expected: Bool) {
+        self.activeConnections -= 1
+        if !expected {
+            self.connectionFailed(LoadConnection.Failure(description: "the server closed a connection"))
+        }
+        if self.closing && self.activeConnections == 0 {
+            self.completePending()
+        }
+    }
+
+    func connectionFailed(_ error: any Error) {
+        guard !self.closing else { return }
+        if self.firstFailure == nil {
+            self.firstFailure = "\(error)"
+        }
+        self.sending = false
+        self.pending?.fail(error)
+        self.pending = nil
+    }
+
+    // MARK: Helpers
+
+    private func makeBootstrap() -> ClientBootstrap {
+        let session = NIOLoopBound(self, eventLoop: self.loop)
+        let frames = self.frames
+        return ClientBootstrap(group: self.loop)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let connection = LoadConnection(session: session.value, frames: frames, allocator: channel.allocator)
+                    try channel.pipeline.syncOperations.addHandler(connection)
+                }
+            }
+    }
+
+    private func launchConnects() {
+        let bootstrap = self.bootstrap ?? self.makeBootstrap()
+        self.bootstrap = bootstrap
+        while self.connectsOutstanding < self.connectWindow && self.connectsLaunched < self.connectionsWanted
+            && self.pending != nil
+        {
+            self.connectsLaunched += 1
+            self.connectsOutstanding += 1
+            bootstrap.connect(host: self.target.host, port: self.target.port).assumeIsolated().whenFailure { error in
+                self.connectionFailed(error)
+            }
+        }
+    }
+
+    private func completePending() {
+        self.pending?.succeed()
+        self.pending = nil
+    }
+
+    private func snapshot() -> Snapshot {
+        Snapshot(
+            time: ProcessStats.monotonicNanoseconds(),
+            echoes: self.echoes,
+            clientCPU: ProcessStats.ownCPUNanoseconds(),
+            serverCPU: try? ProcessStats.cpuNanoseconds(pid: self.target.pid)
+        )
+    }
+
+    private func measurement() throws(Timeout) -> CellMeasurement {
+        guard let start = self.windowStart, let end = self.windowEnd, end.time > start.time else {
+            throw Timeout(description: "the measurement window did not run")
+        }
+        let elapsed = Double(end.time - start.time)
+        var serverCPU: Double?
+        if let startCPU = start.serverCPU, let endCPU = end.serverCPU {
+            serverCPU = Double(endCPU - startCPU) / elapsed
+        }
+        return CellMeasurement(
+            echoes: end.echoes - start.echoes,
+            seconds: elapsed / 1e9,
+            p50: self.histogram.percentile(0.50).map { $0 / 1e3 },
+            p99: self.histogram.percentile(0.99).map { $0 / 1e3 },
+            clientCPU: Double(end.clientCPU - start.clientCPU) / elapsed,
+            serverCPU: serverCPU
+        )
+    }
+}

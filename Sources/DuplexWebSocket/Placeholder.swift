@@ -1,0 +1,1 @@
+// The NIO layer; see WebSocketServer and WebSocketClient.

@@ -1,0 +1,20 @@
+import NIOCore
+
+/// What the I/O adapter must do, in order, after feeding an input to a ``ConnectionStateMachine``.
+public enum ConnectionAction: Equatable {
+    /// Write these bytes to the transport (a frame, or the header or payload of one).
+    case write(ByteBuffer)
+    /// Hand a complete message to the application.
+    case deliver(WebSocketMessage)
+    /// A pong arrived with this payload (resolves pending `ping()` calls).
+    case pongReceived(ByteBuffer)
+    /// Close the TCP connection now.
+    case closeTransport
+    /// Call ``ConnectionStateMachine/timerFired(now:)`` at this deadline; replaces any earlier timer.
+    case scheduleTimer(NIODeadline)
+    /// The connection failed; a close frame with ``WebSocketError/closeCode`` has already been
+    /// queued when the transport allowed it.
+    case failed(WebSocketError)
+    /// The connection is over. `error` is nil when it ended with a normal closing handshake.
+    case closed(CloseInfo, error: WebSocketError?)
+}

@@ -1,0 +1,68 @@
+# shellcheck shell=bash
+# Virtualenvs for the interop peers, one per pin file in Interop/requirements/.
+# Sourced by scripts/test. A venv is reused while the sha256 of its pin file and the
+# Python version are unchanged; otherwise it is rebuilt from scratch. Any install failure
+# is fatal: the interop suite must never be skipped because a peer is missing.
+
+PEERS_DIR="${DUPLEX_PEERS_DIR:-$PWD/.venv-peers}"
+PEER_PYTHON="${DUPLEX_PEER_PYTHON:-python3}"
+
+peers_log() { printf '==> %s\n' "$*" >&2; }
+peers_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# peers_stamp PIN_FILE: what a venv built from PIN_FILE was built from.
+peers_stamp() {
+    local pin_file=$1
+    printf '%s %s\n' \
+        "$(sha256sum "$pin_file" | cut -d' ' -f1)" \
+        "$("$PEER_PYTHON" -c 'import sys; print(sys.version.split()[0])')"
+}
+
+# peers_ensure_venv NAME PIN_FILE: create or reuse $PEERS_DIR/NAME with exactly PIN_FILE installed.
+peers_ensure_venv() {
+    local name=$1 pin_file=$2
+    local venv="$PEERS_DIR/$name" stamp
+    stamp=$(peers_stamp "$pin_file")
+    if [[ -x "$venv/bin/python" && -f "$venv/.duplex-pin-stamp" ]] \
+        && [[ "$(cat "$venv/.duplex-pin-stamp")" == "$stamp" ]]; then
+        peers_log "reusing $venv"
+        return 0
+    fi
+    peers_log "creating $venv from $pin_file"
+    rm -rf "$venv"
+    "$PEER_PYTHON" -m venv "$venv" || peers_die "python3 -m venv $venv failed (is python3-venv installed?)"
+    # No --quiet: if PyPI or a pin is broken, pip's own message is what the reader needs.
+    if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-input \
+        --progress-bar off -r "$pin_file"; then
+        rm -rf "$venv"
+        peers_die "could not install $pin_file into $venv"
+    fi
+    printf '%s\n' "$stamp" >"$venv/.duplex-pin-stamp"
+}
+
+# peers_check_websockets NAME VERSION: the venv imports exactly that websockets version.
+peers_check_websockets() {
+    local name=$1 version=$2
+    local got
+    got=$("$PEERS_DIR/$name/bin/python" -c 'import websockets.version as v; print(v.version)') \
+        || peers_die "websockets does not import in $PEERS_DIR/$name"
+    [[ "$got" == "$version" ]] || peers_die "$PEERS_DIR/$name has websockets $got, expected $version"
+}
+
+# peers_setup: every websockets-*.txt pin plus the runner venv.
+peers_setup() {
+    local requirements=Interop/requirements pin_file name version
+    command -v "$PEER_PYTHON" >/dev/null || peers_die "$PEER_PYTHON not found"
+    mkdir -p "$PEERS_DIR"
+    local found=0
+    for pin_file in "$requirements"/websockets-*.txt; do
+        [[ -f "$pin_file" ]] || continue
+        found=1
+        name=$(basename "$pin_file" .txt)
+        version=${name#websockets-}
+        peers_ensure_venv "$name" "$pin_file"
+        peers_check_websockets "$name" "$version"
+    done
+    ((found)) || peers_die "no pin files in $requirements"
+    peers_ensure_venv runner "$requirements/runner.txt"
+}
