@@ -8,6 +8,7 @@ scripts/test installs; a missing venv is an error, never a skip.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,12 @@ from harness.processes import (
 )
 
 
+# The whole suite takes a few minutes; if a broken build makes every test wait for its
+# timeouts, fail the remaining tests at once instead of running for hours.
+TIME_BUDGET_SECONDS = float(os.environ.get("DUPLEX_INTEROP_BUDGET", "1200"))
+_SESSION_STARTED = time.monotonic()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     value = os.environ.get("DUPLEX_BIN")
     if not value:
@@ -33,6 +40,13 @@ def pytest_configure(config: pytest.Config) -> None:
     missing = [str(peer.python) for peer in ALL_PEERS if not peer.python.exists()]
     if missing:
         raise pytest.UsageError("peer venvs are missing (run ./scripts/test to install them): " + ", ".join(missing))
+
+
+@pytest.fixture(autouse=True)
+def _time_budget():
+    spent = time.monotonic() - _SESSION_STARTED
+    if spent > TIME_BUDGET_SECONDS:
+        pytest.fail(f"interop time budget of {TIME_BUDGET_SECONDS:.0f}s exhausted ({spent:.0f}s spent); not run")
 
 
 @pytest.fixture(scope="session")

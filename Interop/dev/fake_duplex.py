@@ -2,8 +2,9 @@
 
 It implements the `duplex ws-echo` / `duplex ws` contract on top of websockets (new
 asyncio implementation, >= 14), so the interop harness could be written before the Swift
-CLI existed. Known differences from the real contract (tests expected to fail with it):
-websockets itself rejects a POST upgrade with 400 (contract: 405).
+CLI existed. Known difference from the contract (so one test fails with it): websockets
+reports a TCP reset before the status line as EOF, so the fake says invalidHandshakeResponse
+where the contract wants connectionReset (test_broken_handshake_response[reset-before-status-line]).
 
     DUPLEX_BIN=Interop/dev/fake-duplex ./.venv-peers/runner/bin/python -m pytest Interop/tests
 """
@@ -16,7 +17,6 @@ import signal
 import sys
 from http import HTTPStatus
 
-import websockets
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 from websockets.exceptions import (
@@ -139,6 +139,8 @@ async def client(args) -> int:
     except InvalidMessage as exc:
         if isinstance(exc.__cause__, SecurityError):
             return fail("headersTooLarge", str(exc))
+        if isinstance(exc.__cause__, ConnectionResetError):
+            return fail("connectionReset", str(exc.__cause__))
         return fail("invalidHandshakeResponse", str(exc))
     except InvalidHandshake as exc:
         text = str(exc)

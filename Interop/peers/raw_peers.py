@@ -134,7 +134,8 @@ class RawServer:
     """A misbehaving server on 127.0.0.1:<ephemeral>. Use as a context manager.
 
     Behaviours (the ``behaviour`` argument):
-      close_immediately   accept, then close before reading anything
+      close_immediately   accept, then close (FIN) before answering anything
+      reset_immediately   accept, then reset (RST) the connection
       silent              accept, read, never answer
       truncated_status    send ``HTTP/1.1 101 Swi`` then close
       headers_then_close  send a 101 status line and one header, then close
@@ -207,6 +208,13 @@ class RawServer:
             self.connections.append(connection)
         try:
             if self.behaviour == "close_immediately":
+                # A FIN before any answer; drain so the close stays graceful (no RST).
+                sock.shutdown(socket.SHUT_WR)
+                self._record_until_closed(sock, connection)
+                return
+            if self.behaviour == "reset_immediately":
+                # SO_LINGER 0: close() sends RST instead of FIN.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 return
             sock.settimeout(self.hold_seconds)
             head, rest = read_head(sock)
@@ -273,8 +281,9 @@ class RawServer:
                 return
             connection.received_after_head += chunk
             # RFC 6455 §7.1.1: once the close handshake is done, the server closes TCP first.
-            if any(parsed.opcode == 8 for parsed in connection.frames()):
-                sock.sendall(frame(8, connection.frames()[-1].payload[:2]))
+            closes = [parsed for parsed in connection.frames() if parsed.opcode == 8]
+            if closes:
+                sock.sendall(frame(8, closes[0].payload[:2]))
                 return
 
 

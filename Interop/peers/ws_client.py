@@ -7,7 +7,7 @@ command line read from stdin with one JSON result line on stdout. A command is:
 
     {"id": 1, "url": "ws://127.0.0.1:PORT/path", "compression": true,
      "subprotocols": ["chat"] | null, "max_size": 16777216 | null, "timeout": 10,
-     "steps": [{"echo": "text"}, {"ping": "hex"}, {"send": "name"}, {"send_text": "..."}],
+     "steps": [{"echo": "text"}, {"ping": "hex"}, ...],  (see ws_common.run_steps)
      "close": {"code": 1000, "reason": "bye"} | {"await": true}}
 
 "close" either closes from this side with that code, or waits for the server to close.

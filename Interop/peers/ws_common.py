@@ -151,7 +151,15 @@ def describe(exc: BaseException) -> str:
 
 
 async def run_steps(adapter: Adapter, steps: list[dict], timeout: float) -> list[dict]:
-    """Run echo/ping/send steps; stop at the first failure (the connection is likely gone)."""
+    """Run the steps in order; stop at the first failure (the connection is likely gone).
+
+    {"echo": NAME}      send message NAME, receive, record both digests
+    {"ping": HEX}       ping with that payload, wait for the pong
+    {"send": NAME}      send message NAME only
+    {"send_text": S}    send the text S
+    {"send_bytes": HEX} send those bytes as a binary message
+    {"recv": true}      receive one message, record its digest (and short texts)
+    """
     results = []
     ws = adapter.ws
     for step in steps:

@@ -39,6 +39,8 @@ RAW_CASES = [
                  id="wrong-accept-key"),
     pytest.param("no_upgrade_header", [], "invalidHandshakeResponse", "handshake", EXIT_HANDSHAKE, None,
                  id="101-without-upgrade-header"),
+    pytest.param("reset_immediately", [], "connectionReset", "connection", EXIT_CONNECTION, None,
+                 id="reset-before-status-line"),
     pytest.param("status_200", [], "handshakeRejected", "handshake", EXIT_HANDSHAKE, 200, id="plain-http-200"),
     pytest.param("huge_headers", [], "headersTooLarge", "handshake", EXIT_HANDSHAKE, None, id="1MiB-of-headers"),
     pytest.param("unoffered_extension", ["--no-compression"], "negotiationFailed", "handshake", EXIT_HANDSHAKE,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.matrix import ALL_PEERS, CLOSE_CODES, ECHO_MESSAGES, Peer, peer_ids
+from harness.matrix import ALL_PEERS, CLOSE_CODES, echo_messages, peer_ids
 
 # Below websockets' close_timeout (5 s): a slower closing handshake means our server did
 # not close the TCP connection after the close handshake (RFC 6455 §7.1.1).
@@ -40,14 +40,10 @@ def assert_clean_close(result: dict, code: int) -> None:
     assert result["close_elapsed"] < CLOSE_DEADLINE, f"closing handshake too slow: {result}"
 
 
-def messages_for(peer: Peer) -> list[str]:
-    return ECHO_MESSAGES + (["split_utf8_text"] if peer.sends_text_from_bytes else [])
-
-
 ECHO_CASES = [
     pytest.param(peer, message, id=f"{peer.id}-{message}")
     for peer in ALL_PEERS
-    for message in messages_for(peer)
+    for message in echo_messages(peer)
 ]
 
 

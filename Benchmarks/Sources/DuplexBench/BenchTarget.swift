@@ -19,6 +19,15 @@ struct BenchTarget: Sendable, ExpressibleByArgument {
         self.pid = pid
     }
 
+    /// The ratio columns' short name.
+    var shortTitle: String {
+        switch self.name {
+        case "nio": "NIO"
+        case "python": "Python"
+        default: self.title
+        }
+    }
+
     /// The column title.
     var title: String {
         switch self.name {

@@ -9,11 +9,6 @@ final class EchoFrameHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
-    /// RFC 6455 §5.2: an unmasked server frame header is at most 2 + 8 octets. Reserving them in
-    /// front of the payload lets `WebSocketFrameEncoder` prepend the header in place, so each
-    /// echoed frame is a single buffer and no separate header buffer is allocated.
-    private static let headerRoom = 10
-
     private var closeSent = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -56,15 +51,18 @@ final class EchoFrameHandler: ChannelInboundHandler {
         }
     }
 
-    /// The payload, unmasked, with room for the frame header in front. Frames assembled by the
-    /// aggregator are already unmasked in a buffer of their own and are sent back as they are.
+    /// The payload, unmasked into a buffer of its own. Frames assembled by the aggregator are
+    /// already unmasked in a buffer of their own and are sent back as they are.
+    ///
+    /// `WebSocketFrameEncoder` writes the header as a separate buffer (a second iovec of the same
+    /// writev): it can prepend it in place only to a uniquely referenced payload, which a payload
+    /// held by a `WebSocketFrame` is not (strace shows two iovecs per frame). That is NIOWebSocket's
+    /// cost, so it stays in the floor.
     private static func unmaskedPayload(of frame: WebSocketFrame, allocator: ByteBufferAllocator) -> ByteBuffer {
         guard let key = frame.maskKey else {
             return frame.data
         }
-        var payload = allocator.buffer(capacity: Self.headerRoom + frame.data.readableBytes)
-        payload.moveWriterIndex(forwardBy: Self.headerRoom)
-        payload.moveReaderIndex(forwardBy: Self.headerRoom)
+        var payload = allocator.buffer(capacity: frame.data.readableBytes)
         payload.writeUnmasking(frame.data, key: key)
         return payload
     }

@@ -137,7 +137,7 @@ struct LoadCommand: AsyncParsableCommand {
             }.get()
             do {
                 try await loop.flatSubmit {
-                    session.value.open(count: cell.connections, window: self.connectWindow, timeout: .seconds(30))
+                    session.value.open(count: cell.connections, window: self.connectWindow, timeout: .seconds(10))
                 }.get()
                 let measurement = try await loop.flatSubmit {
                     session.value.measure(
@@ -167,8 +167,8 @@ struct LoadCommand: AsyncParsableCommand {
             do {
                 let residentBefore = try ProcessStats.residentBytes(pid: target.pid)
                 let start = ProcessStats.monotonicNanoseconds()
-                // Bounded: 30 s plus 5 ms per connection (the slowest server here opens ~1,000/s).
-                let timeout = TimeAmount.seconds(30) + .milliseconds(Int64(count) * 5)
+                // Bounded: 10 s plus 5 ms per connection (the slowest server here opens over 1,000/s).
+                let timeout = TimeAmount.seconds(10) + .milliseconds(Int64(count) * 5)
                 try await loop.flatSubmit {
                     session.value.open(count: count, window: self.connectWindow, timeout: timeout)
                 }.get()

@@ -10,10 +10,6 @@ final class LoadConnection: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
     private enum State {
         case handshaking
         case open
@@ -52,7 +48,7 @@ final class LoadConnection: ChannelInboundHandler {
     private var controlPayload: ByteBuffer
     private var currentFrameFin = false
 
-    private(set) var inFlight = 0
+    private var inFlight = 0
     /// When the oldest message in flight was sent; meaningful with one message in flight.
     private var sentAt: UInt64 = 0
     private var needsFlush = false
@@ -148,19 +144,19 @@ final class LoadConnection: ChannelInboundHandler {
 
     /// Accumulates the response until its blank line, then checks RFC 6455 §4.1's conditions that
     /// matter here: status 101 and the expected `Sec-WebSocket-Accept`.
-    private func readHandshakeResponse(_ buffer: inout ByteBuffer) throws(Failure) {
+    private func readHandshakeResponse(_ buffer: inout ByteBuffer) throws(BenchFailure) {
         self.handshakeResponse.writeBuffer(&buffer)
         let view = self.handshakeResponse.readableBytesView
         guard let end = Self.endOfHeader(in: view) else {
             guard self.handshakeResponse.readableBytes < Self.maxHandshakeResponseSize else {
-                throw Failure(description: "no end to the handshake response after \(Self.maxHandshakeResponseSize) bytes")
+                throw BenchFailure("no end to the handshake response after \(Self.maxHandshakeResponseSize) bytes")
             }
             return
         }
         let header = String(decoding: view[view.startIndex..<end], as: UTF8.self)
         let lines = header.split(separator: "\r\n", omittingEmptySubsequences: false)
         guard let statusLine = lines.first, statusLine.hasPrefix("HTTP/1.1 101") else {
-            throw Failure(description: "handshake refused: \(lines.first ?? "")")
+            throw BenchFailure("handshake refused: \(lines.first ?? "")")
         }
         let acceptHeader = lines.dropFirst().lazy.compactMap { line -> Substring? in
             guard let colon = line.firstIndex(of: ":"),
@@ -169,13 +165,13 @@ final class LoadConnection: ChannelInboundHandler {
             return line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
         }.first
         guard var accept = acceptHeader else {
-            throw Failure(description: "no Sec-WebSocket-Accept in the handshake response: \(lines.joined(separator: " | "))")
+            throw BenchFailure("no Sec-WebSocket-Accept in the handshake response: \(lines.joined(separator: " | "))")
         }
         while let last = accept.last, last == " " || last == "\t" {
             accept = accept.dropLast()
         }
         guard accept == ClientFrames.expectedAccept else {
-            throw Failure(description: "wrong Sec-WebSocket-Accept in the handshake response: \(lines.joined(separator: " | "))")
+            throw BenchFailure("wrong Sec-WebSocket-Accept in the handshake response: \(lines.joined(separator: " | "))")
         }
         // Frames the server sent right after its response arrive in the same read.
         self.handshakeResponse.moveReaderIndex(forwardBy: end - view.startIndex + 4)
@@ -212,7 +208,7 @@ final class LoadConnection: ChannelInboundHandler {
         }
     }
 
-    private func frameStarted(opcode: UInt8, fin: Bool, length: Int) throws(Failure) {
+    private func frameStarted(opcode: UInt8, fin: Bool, length: Int) throws(BenchFailure) {
         self.currentFrameFin = fin
         if opcode >= Opcode.close {
             self.controlOpcode = opcode
@@ -224,21 +220,21 @@ final class LoadConnection: ChannelInboundHandler {
             break
         case (Opcode.continuation, .none):
             // RFC 6455 §5.4: continuation frames only follow a first fragment.
-            throw Failure(description: "continuation frame outside a fragmented message")
+            throw BenchFailure("continuation frame outside a fragmented message")
         case (_, .none):
             self.messageOpcode = opcode
             self.messageLength = 0
             self.checksMessageContent = self.echoesReceived % Self.contentCheckInterval == 0
         case (_, .some):
             // RFC 6455 §5.4: fragments of one message are not interleaved with another message.
-            throw Failure(description: "new data frame inside a fragmented message")
+            throw BenchFailure("new data frame inside a fragmented message")
         }
         guard self.messageLength + length <= self.frames.expectedPayload.readableBytes else {
-            throw Failure(description: "echo longer than the \(self.frames.expectedPayload.readableBytes)-byte message sent")
+            throw BenchFailure("echo longer than the \(self.frames.expectedPayload.readableBytes)-byte message sent")
         }
     }
 
-    private func payloadReceived(_ slice: ByteBuffer) throws(Failure) {
+    private func payloadReceived(_ slice: ByteBuffer) throws(BenchFailure) {
         if self.controlOpcode != nil {
             var slice = slice
             self.controlPayload.writeBuffer(&slice)
@@ -250,13 +246,13 @@ final class LoadConnection: ChannelInboundHandler {
                 length: slice.readableBytes
             )
             guard expected == slice else {
-                throw Failure(description: "echoed payload differs from the message sent (at offset \(self.messageLength))")
+                throw BenchFailure("echoed payload differs from the message sent (at offset \(self.messageLength))")
             }
         }
         self.messageLength += slice.readableBytes
     }
 
-    private func frameEnded(context: ChannelHandlerContext) throws(Failure) {
+    private func frameEnded(context: ChannelHandlerContext) throws(BenchFailure) {
         if let opcode = self.controlOpcode {
             self.controlOpcode = nil
             self.controlReceived(opcode: opcode, context: context)
@@ -266,13 +262,13 @@ final class LoadConnection: ChannelInboundHandler {
         let opcode = self.messageOpcode
         self.messageOpcode = nil
         guard opcode == Opcode.binary else {
-            throw Failure(description: "binary message echoed with opcode \(opcode.map { String($0) } ?? "none")")
+            throw BenchFailure("binary message echoed with opcode \(opcode.map { String($0) } ?? "none")")
         }
         guard self.messageLength == self.frames.expectedPayload.readableBytes else {
-            throw Failure(description: "echo of \(self.messageLength) bytes for a \(self.frames.expectedPayload.readableBytes)-byte message")
+            throw BenchFailure("echo of \(self.messageLength) bytes for a \(self.frames.expectedPayload.readableBytes)-byte message")
         }
         guard self.inFlight > 0 else {
-            throw Failure(description: "echo received with no message in flight")
+            throw BenchFailure("echo received with no message in flight")
         }
         self.echoesReceived += 1
         let now = ProcessStats.monotonicNanoseconds()
@@ -297,7 +293,7 @@ final class LoadConnection: ChannelInboundHandler {
         case Opcode.close:
             if self.state == .open {
                 // The server closed first: unexpected during a measurement.
-                self.session.connectionFailed(Failure(description: "the server sent a close frame"))
+                self.session.connectionFailed(BenchFailure("the server sent a close frame"))
             }
             // RFC 6455 §7.1.1: the server closes TCP first; our close timeout bounds the wait.
         default:

@@ -7,10 +7,6 @@ import NIOPosix
 /// synchronously, so counting costs no lock and no allocation. The phases (`open`, `measure`,
 /// `close`) are driven one at a time from async code through the futures they return.
 final class LoadSession {
-    struct Timeout: Error, CustomStringConvertible {
-        var description: String
-    }
-
     private let loop: any EventLoop
     private let target: BenchTarget
     private let frames: ClientFrames
@@ -26,9 +22,22 @@ final class LoadSession {
     /// Connections that completed the handshake.
     private var openConnections: [LoadConnection] = []
 
-    /// The phase in progress; failing a connection fails it.
+    private enum Phase {
+        /// Nothing pending: between phases, or after a failure.
+        case idle
+        case opening
+        /// Messages flow; the measured window is inside this phase.
+        case measuring
+        /// The window has ended; waiting for the last echoes.
+        case draining
+        case closing
+    }
+
+    private var phase = Phase.idle
+    /// Completed when the current phase ends, failed when a connection fails during it.
     private var pending: EventLoopPromise<Void>?
-    private var closing = false
+    /// Set by `close`, never reset: a connect that completes later is closed at once.
+    private var closeRequested = false
 
     // Opening.
     private var connectionsWanted = 0
@@ -38,7 +47,7 @@ final class LoadSession {
 
     // Measuring.
     private var sending = false
-    private var measuring = false
+    private var measuringWindow = false
     private var messagesInFlight = 0
     private var echoes = 0
     private var histogram = LatencyHistogram()
@@ -69,13 +78,13 @@ final class LoadSession {
 
     /// Opens `count` connections, at most `window` handshakes at a time, all within `timeout`.
     func open(count: Int, window: Int, timeout: TimeAmount) -> EventLoopFuture<Void> {
-        let promise = self.loop.makePromise(of: Void.self)
-        self.pending = promise
+        let promise = self.begin(.opening)
         self.connectionsWanted = count
         self.connectWindow = max(window, 1)
         let deadline = self.loop.assumeIsolated().scheduleTask(in: timeout) {
+            guard self.phase == .opening else { return }
             self.connectionFailed(
-                Timeout(description: "\(self.openConnections.count) of \(count) connections completed the handshake in \(timeout)")
+                BenchFailure("\(self.openConnections.count) of \(count) connections completed the handshake in \(timeout)")
             )
         }
         promise.futureResult.whenComplete { _ in deadline.cancel() }
@@ -86,30 +95,37 @@ final class LoadSession {
     /// Keeps `inFlight` messages in flight on every connection for `warmup` plus `duration`,
     /// counting only the last `duration`, then waits (within `drainTimeout`) for the last echoes.
     func measure(inFlight: Int, warmup: TimeAmount, duration: TimeAmount, drainTimeout: TimeAmount) -> EventLoopFuture<CellMeasurement> {
-        let promise = self.loop.makePromise(of: Void.self)
-        self.pending = promise
+        let promise = self.begin(.measuring)
         let loop = self.loop.assumeIsolated()
         self.sending = true
         for connection in self.openConnections {
             connection.startSending(count: inFlight)
             self.messagesInFlight += inFlight
         }
-        loop.scheduleTask(in: warmup) {
+        let windowStart = loop.scheduleTask(in: warmup) {
+            guard self.phase == .measuring else { return }
             self.histogram.reset()
             self.windowStart = self.snapshot()
-            self.measuring = true
+            self.measuringWindow = true
         }
-        loop.scheduleTask(in: warmup + duration) {
+        let windowEnd = loop.scheduleTask(in: warmup + duration) {
+            guard self.phase == .measuring else { return }
             self.windowEnd = self.snapshot()
-            self.measuring = false
+            self.measuringWindow = false
             self.sending = false
+            self.phase = .draining
             if self.messagesInFlight == 0 {
                 self.completePending()
             }
-            let drainDeadline = loop.scheduleTask(in: drainTimeout) {
-                self.connectionFailed(Timeout(description: "\(self.messagesInFlight) messages still unanswered \(drainTimeout) after the end"))
-            }
-            promise.futureResult.whenComplete { _ in drainDeadline.cancel() }
+        }
+        let drainDeadline = loop.scheduleTask(in: warmup + duration + drainTimeout) {
+            guard self.phase == .draining else { return }
+            self.connectionFailed(BenchFailure("\(self.messagesInFlight) messages still unanswered \(drainTimeout) after the end"))
+        }
+        promise.futureResult.whenComplete { _ in
+            windowStart.cancel()
+            windowEnd.cancel()
+            drainDeadline.cancel()
         }
         return promise.futureResult.assumeIsolated().flatMapThrowing { _ in
             try self.measurement()
@@ -118,29 +134,28 @@ final class LoadSession {
 
     /// Closes every connection with the closing handshake, forcing those still open after `timeout`.
     func close(timeout: TimeAmount) -> EventLoopFuture<Void> {
-        self.closing = true
+        self.closeRequested = true
         self.sending = false
-        let promise = self.loop.makePromise(of: Void.self)
-        self.pending?.fail(Timeout(description: "closed before the phase completed"))
-        self.pending = promise
-        if self.activeConnections == 0 {
-            self.completePending()
-            return promise.futureResult
-        }
-        for connection in self.connections {
-            connection.beginClose()
-        }
+        let promise = self.begin(.closing)
         let deadline = self.loop.assumeIsolated().scheduleTask(in: timeout) {
+            guard self.phase == .closing else { return }
             for connection in self.connections {
                 connection.forceClose()
             }
         }
-        promise.futureResult.whenComplete { _ in deadline.cancel() }
-        return promise.futureResult.assumeIsolated().map {
-            // Drop the references between the session and its connections.
+        promise.futureResult.assumeIsolated().whenComplete { _ in
+            deadline.cancel()
+            // Break the references between the session and its connections.
             self.connections = []
             self.openConnections = []
-        }.nonisolated()
+        }
+        if self.activeConnections == 0 {
+            self.completePending()
+        }
+        for connection in self.connections {
+            connection.beginClose()
+        }
+        return promise.futureResult
     }
 
     // MARK: Reports from the connections
@@ -148,7 +163,7 @@ final class LoadSession {
     func connectionActive(_ connection: LoadConnection) {
         self.connections.append(connection)
         self.activeConnections += 1
-        if self.closing {
+        if self.closeRequested {
             // A connect that completed after the session began closing.
             connection.beginClose()
         }
@@ -157,7 +172,7 @@ final class LoadSession {
     func handshakeCompleted(_ connection: LoadConnection) {
         self.openConnections.append(connection)
         self.connectsOutstanding -= 1
-        if self.openConnections.count == self.connectionsWanted {
+        if self.phase == .opening && self.openConnections.count == self.connectionsWanted {
             self.completePending()
         } else {
             self.launchConnects()
@@ -167,14 +182,14 @@ final class LoadSession {
     /// Counts an echo; returns whether the connection should send the next message.
     func echoReceived(roundTrip: UInt64) -> Bool {
         self.echoes += 1
-        if self.measuring && self.recordsLatency {
+        if self.measuringWindow && self.recordsLatency {
             self.histogram.record(roundTrip)
         }
         if self.sending {
             return true
         }
         self.messagesInFlight -= 1
-        if self.messagesInFlight == 0 && self.windowEnd != nil {
+        if self.messagesInFlight == 0 && self.phase == .draining {
             self.completePending()
         }
         return false
@@ -183,19 +198,21 @@ final class LoadSession {
     func connectionInactive(_ connection: LoadConnection, expected: Bool) {
         self.activeConnections -= 1
         if !expected {
-            self.connectionFailed(LoadConnection.Failure(description: "the server closed a connection"))
+            self.connectionFailed(BenchFailure("the server closed a connection"))
         }
-        if self.closing && self.activeConnections == 0 {
+        if self.phase == .closing && self.activeConnections == 0 {
             self.completePending()
         }
     }
 
     func connectionFailed(_ error: any Error) {
-        guard !self.closing else { return }
+        guard !self.closeRequested else { return }
         if self.firstFailure == nil {
             self.firstFailure = "\(error)"
         }
         self.sending = false
+        self.measuringWindow = false
+        self.phase = .idle
         self.pending?.fail(error)
         self.pending = nil
     }
@@ -220,7 +237,7 @@ final class LoadSession {
         let bootstrap = self.bootstrap ?? self.makeBootstrap()
         self.bootstrap = bootstrap
         while self.connectsOutstanding < self.connectWindow && self.connectsLaunched < self.connectionsWanted
-            && self.pending != nil
+            && self.phase == .opening
         {
             self.connectsLaunched += 1
             self.connectsOutstanding += 1
@@ -230,7 +247,17 @@ final class LoadSession {
         }
     }
 
+    /// Starts a phase; a phase still pending (after a failure, say) fails first.
+    private func begin(_ phase: Phase) -> EventLoopPromise<Void> {
+        self.pending?.fail(BenchFailure("superseded by the next phase"))
+        let promise = self.loop.makePromise(of: Void.self)
+        self.pending = promise
+        self.phase = phase
+        return promise
+    }
+
     private func completePending() {
+        self.phase = .idle
         self.pending?.succeed()
         self.pending = nil
     }
@@ -244,9 +271,9 @@ final class LoadSession {
         )
     }
 
-    private func measurement() throws(Timeout) -> CellMeasurement {
+    private func measurement() throws(BenchFailure) -> CellMeasurement {
         guard let start = self.windowStart, let end = self.windowEnd, end.time > start.time else {
-            throw Timeout(description: "the measurement window did not run")
+            throw BenchFailure("the measurement window did not run")
         }
         let elapsed = Double(end.time - start.time)
         var serverCPU: Double?

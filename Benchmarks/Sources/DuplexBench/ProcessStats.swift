@@ -6,10 +6,6 @@ import Darwin
 
 /// Resident memory and CPU time of processes, read from Linux's `/proc` and the C clocks.
 enum ProcessStats {
-    struct ReadError: Error, CustomStringConvertible {
-        var description: String
-    }
-
     /// The resident set size of `pid` in bytes: `VmRSS` in `/proc/PID/status` (proc(5)).
     static func residentBytes(pid: Int32) throws -> Int {
         let status = try Self.contents(of: "/proc/\(pid)/status")
@@ -20,7 +16,7 @@ enum ProcessStats {
                 return kilobytes * 1024
             }
         }
-        throw ReadError(description: "no VmRSS line in /proc/\(pid)/status")
+        throw BenchFailure("no VmRSS line in /proc/\(pid)/status")
     }
 
     /// User plus system CPU time of `pid` in nanoseconds: fields 14 and 15 of `/proc/PID/stat`
@@ -29,12 +25,12 @@ enum ProcessStats {
         let stat = try Self.contents(of: "/proc/\(pid)/stat")
         // Field 2, the command name, is in parentheses and may contain spaces: count after its ")".
         guard let commandEnd = stat.lastIndex(of: ")") else {
-            throw ReadError(description: "unexpected /proc/\(pid)/stat: \(stat)")
+            throw BenchFailure("unexpected /proc/\(pid)/stat: \(stat)")
         }
         let fields = stat[stat.index(after: commandEnd)...].split(separator: " ")
         // fields[0] is field 3 (state), so field N is fields[N - 3].
         guard fields.count > 12, let user = UInt64(fields[11]), let system = UInt64(fields[12]) else {
-            throw ReadError(description: "unexpected /proc/\(pid)/stat: \(stat)")
+            throw BenchFailure("unexpected /proc/\(pid)/stat: \(stat)")
         }
         let ticksPerSecond = UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
         return (user + system) * 1_000_000_000 / ticksPerSecond
@@ -57,7 +53,7 @@ enum ProcessStats {
     private static func contents(of path: String) throws -> String {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else {
-            throw ReadError(description: "cannot open \(path): errno \(errno)")
+            throw BenchFailure("cannot open \(path): errno \(errno)")
         }
         defer { close(descriptor) }
         var bytes: [UInt8] = []
@@ -65,7 +61,7 @@ enum ProcessStats {
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             guard count >= 0 else {
-                throw ReadError(description: "cannot read \(path): errno \(errno)")
+                throw BenchFailure("cannot read \(path): errno \(errno)")
             }
             if count == 0 { break }
             bytes.append(contentsOf: chunk[0..<count])

@@ -72,8 +72,14 @@ struct ResultTable {
             rows.append(self.idleRow("handshakes/s while opening", connections, decimals: 0) { $0.handshakesPerSecond })
         }
         var header = ["metric", "conns", "size"] + self.targets.map(\.title)
-        header += self.ratioColumns.map { "Duplex/\($0.title)" }
+        header += self.ratioColumns.map { "Duplex/\($0.shortTitle)" }
         var output = Self.layout(header: header, rows: rows, leftAligned: 1)
+        if !self.ratioColumns.isEmpty {
+            output += "Ratios are Duplex's figure over the other server's: above 1 is better for throughput and\n"
+            output += "handshakes, below 1 is better for round trips and memory.\n"
+        }
+        output += "MB/s counts echoed payload bytes one way (10^6 B). Memory is user-space RSS (VmRSS), not\n"
+        output += "kernel socket buffers.\n"
         output += "\n" + self.renderCPU()
         if !self.failures.isEmpty {
             output += "\nFailures:\n" + self.failures.map { "  - \($0)" }.joined(separator: "\n") + "\n"

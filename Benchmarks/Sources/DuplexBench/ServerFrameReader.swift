@@ -13,10 +13,6 @@ struct ServerFrameReader {
         case frameEnd
     }
 
-    struct ProtocolViolation: Error, CustomStringConvertible {
-        var description: String
-    }
-
     private enum State {
         case header
         case payload(remaining: Int)
@@ -36,7 +32,7 @@ struct ServerFrameReader {
     }
 
     /// The next event from `buffer`, consuming what it uses, or nil once `buffer` is exhausted.
-    mutating func next(from buffer: inout ByteBuffer) throws(ProtocolViolation) -> Event? {
+    mutating func next(from buffer: inout ByteBuffer) throws(BenchFailure) -> Event? {
         switch self.state {
         case .payload(let remaining):
             if remaining == 0 {
@@ -60,7 +56,7 @@ struct ServerFrameReader {
         }
     }
 
-    private mutating func readHeader(from buffer: inout ByteBuffer) throws(ProtocolViolation) -> Event? {
+    private mutating func readHeader(from buffer: inout ByteBuffer) throws(BenchFailure) -> Event? {
         if self.partialHeader.readableBytes == 0 {
             if let length = Self.headerLength(buffer), buffer.readableBytes >= length {
                 let event = try Self.parseHeader(buffer, length: length)
@@ -101,20 +97,20 @@ struct ServerFrameReader {
         }
     }
 
-    private static func parseHeader(_ buffer: ByteBuffer, length: Int) throws(ProtocolViolation) -> Event {
+    private static func parseHeader(_ buffer: ByteBuffer, length: Int) throws(BenchFailure) -> Event {
         let start = buffer.readerIndex
         guard let first = buffer.getInteger(at: start, as: UInt8.self),
             let second = buffer.getInteger(at: start + 1, as: UInt8.self)
         else {
-            throw ProtocolViolation(description: "truncated frame header")
+            throw BenchFailure("truncated frame header")
         }
         // RFC 6455 §5.2: RSV1-3 "MUST be 0 unless an extension is negotiated"; none was offered.
         guard first & 0x70 == 0 else {
-            throw ProtocolViolation(description: "reserved bits set in a frame header (0x\(String(first, radix: 16)))")
+            throw BenchFailure("reserved bits set in a frame header (0x\(String(first, radix: 16)))")
         }
         // RFC 6455 §5.1: "A client MUST close a connection if it detects a masked frame."
         guard second & 0x80 == 0 else {
-            throw ProtocolViolation(description: "the server sent a masked frame")
+            throw BenchFailure("the server sent a masked frame")
         }
         let payloadLength: UInt64
         switch length {
@@ -123,14 +119,14 @@ struct ServerFrameReader {
         default: payloadLength = UInt64(second & 0x7F)
         }
         guard payloadLength <= UInt64(Self.maxPayloadLength) else {
-            throw ProtocolViolation(description: "frame payload length \(payloadLength) is implausible")
+            throw BenchFailure("frame payload length \(payloadLength) is implausible")
         }
         let opcode = first & 0x0F
         let fin = first & 0x80 != 0
         // RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less and
         // MUST NOT be fragmented."
         if opcode >= 0x8 && (payloadLength > 125 || !fin) {
-            throw ProtocolViolation(description: "invalid control frame (opcode \(opcode), length \(payloadLength))")
+            throw BenchFailure("invalid control frame (opcode \(opcode), length \(payloadLength))")
         }
         return .frameStart(opcode: opcode, fin: fin, length: Int(payloadLength))
     }

@@ -39,7 +39,7 @@ enum Base64 {
         let length = encodedLength(of: bytes.count, padding: padding)
         guard length > 0 else { return }
         let table = alphabet == .standard ? standardTable : urlSafeTable
-        table.withUnsafeBufferPointer { table in
+        _ = table.withUnsafeBufferPointer { table in
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { out in
                 var input = 0
                 var output = 0
@@ -109,7 +109,7 @@ enum Base64 {
         let decodedLength = count / 4 * 3 + (tail == 0 ? 0 : tail - 1)
         guard decodedLength > 0 else { return true }
         var isValid = true
-        decodeTable.withUnsafeBufferPointer { table in
+        _ = decodeTable.withUnsafeBufferPointer { table in
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: decodedLength) { out in
                 var input = 0
                 var output = 0

@@ -92,6 +92,13 @@ public struct JSONObject: Hashable, Sendable {
         members.firstIndex { $0.key == key }
     }
 
+    /// Rewrites every value in place, keeping keys and order.
+    mutating func updateValues<Failure: Error>(
+        _ body: (inout JSONValue) throws(Failure) -> Void
+    ) throws(Failure) {
+        for index in members.indices { try body(&members[index].value) }
+    }
+
     /// Reserves room for `count` members.
     public mutating func reserveCapacity(_ count: Int) {
         members.reserveCapacity(count)

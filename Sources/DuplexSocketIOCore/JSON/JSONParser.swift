@@ -162,62 +162,28 @@ struct JSONParser {
 
     // MARK: Strings
 
-    private static let lowBits: UInt64 = 0x0101_0101_0101_0101
-    private static let highBits: UInt64 = 0x8080_8080_8080_8080
-
-    /// Whether any byte of `word` is zero (exact for the whole word).
-    @inline(__always)
-    private static func hasZeroByte(_ word: UInt64) -> Bool {
-        (word &- lowBits) & ~word & highBits != 0
-    }
-
-    /// Whether the eight bytes at `offset` are all plain string content: no `"`, no `\`, no
-    /// control character.
-    @inline(__always)
-    private static func isPlainWord(_ word: UInt64) -> Bool {
-        let quote = (word ^ 0x2222_2222_2222_2222)
-        let backslash = (word ^ 0x5C5C_5C5C_5C5C_5C5C)
-        // Bytes below 0x20: (x - 0x20 per byte) & ~x & 0x80 per byte (exact for n <= 128).
-        let control = (word &- 0x2020_2020_2020_2020) & ~word & highBits
-        return !hasZeroByte(quote) && !hasZeroByte(backslash) && control == 0
-    }
-
     /// Parses the rest of a string whose opening quote has been consumed.
     private mutating func parseStringBody() throws(SocketIOError) -> String {
         let start = index
-        var position = index
-        var seenBits: UInt64 = 0
-        if let base = bytes.baseAddress {
-            while end - position >= 8 {
-                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: position, as: UInt64.self))
-                guard Self.isPlainWord(word) else { break }
-                seenBits |= word
-                position += 8
+        let (position, sawNonASCII) = JSONStringScanner.scan(bytes, from: start)
+        guard position < end else { throw invalid("unterminated string", at: start - 1) }
+        let byte = bytes[position]
+        if byte == UInt8(ascii: "\"") {
+            index = position + 1
+            let content = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
+            if !sawNonASCII {
+                return String(decoding: content, as: UTF8.self)
             }
+            guard let string = String(validating: content.assumingMemoryBound(to: UInt8.self), as: UTF8.self) else {
+                throw invalid("invalid UTF-8 in string", at: start)
+            }
+            return string
         }
-        while position < end {
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                index = position + 1
-                let content = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
-                if seenBits & Self.highBits == 0 {
-                    return String(decoding: content, as: UTF8.self)
-                }
-                guard let string = String(validating: content.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
-                else {
-                    throw invalid("invalid UTF-8 in string", at: start)
-                }
-                return string
-            }
-            if byte == UInt8(ascii: "\\") {
-                return try parseEscapedString(start: start, firstEscape: position)
-            }
-            // RFC 8259 §7: control characters U+0000 to U+001F must be escaped.
-            guard byte >= 0x20 else { throw invalid("unescaped control character in string", at: position) }
-            seenBits |= UInt64(byte)
-            position += 1
+        if byte == UInt8(ascii: "\\") {
+            return try parseEscapedString(start: start, firstEscape: position)
         }
-        throw invalid("unterminated string", at: start - 1)
+        // RFC 8259 §7: control characters U+0000 to U+001F must be escaped.
+        throw invalid("unescaped control character in string", at: position)
     }
 
     private mutating func parseEscapedString(start: Int, firstEscape: Int) throws(SocketIOError) -> String {
@@ -272,12 +238,7 @@ struct JSONParser {
             }
             guard byte >= 0x20 else { throw invalid("unescaped control character in string", at: position) }
             let runStart = position
-            position += 1
-            while position < end {
-                let next = bytes[position]
-                if next == UInt8(ascii: "\"") || next == UInt8(ascii: "\\") || next < 0x20 { break }
-                position += 1
-            }
+            position = JSONStringScanner.scan(bytes, from: position + 1).index
             scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<position]))
         }
         throw invalid("unterminated string", at: start - 1)

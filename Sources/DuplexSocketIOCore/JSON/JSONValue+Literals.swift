@@ -8,13 +8,7 @@ extension JSONValue: ExpressibleByIntegerLiteral {
 
 extension JSONValue: ExpressibleByFloatLiteral {
     /// Creates ``int(_:)`` when the literal is integral and fits in `Int64`, as the parser does.
-    public init(floatLiteral value: Double) {
-        if let integer = Int64(exactly: value) {
-            self = .int(integer)
-        } else {
-            self = .double(value)
-        }
-    }
+    public init(floatLiteral value: Double) { self = .number(value) }
 }
 
 extension JSONValue: ExpressibleByStringLiteral {

@@ -171,7 +171,10 @@ struct ExtensionHeader: Hashable, Sendable, CustomStringConvertible {
         }
 
         private func failure(_ problem: String, at offset: Int? = nil) -> WebSocketError {
-            WebSocketError(errorCode, "malformed Sec-WebSocket-Extensions header: \(problem) at offset \(offset ?? position)")
+            WebSocketError(
+                errorCode,
+                "malformed Sec-WebSocket-Extensions header: \(problem) at offset \(offset ?? position)"
+            )
         }
     }
 }

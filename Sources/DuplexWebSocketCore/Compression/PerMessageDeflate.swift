@@ -21,6 +21,8 @@ public final class PerMessageDeflate {
     private let minimumMessageSize: Int
     /// The peer ended its deflate stream (a block with BFINAL set) in the current message.
     private var inflaterReachedStreamEnd = false
+    /// The current inbound message has had at least one payload byte.
+    private var inboundMessageHasPayload = false
 
     /// RFC 7692 §7.2.1: the sync-flush marker the sender strips and §7.2.2: the receiver appends.
     private static let emptyStoredBlock: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
@@ -38,7 +40,7 @@ public final class PerMessageDeflate {
     /// - Throws: ``WebSocketError/Code/invalidConfiguration`` for an invalid configuration or a
     ///   window zlib cannot use (8 bits for deflate); ``WebSocketError/Code/internalError`` when
     ///   zlib cannot allocate its state.
-    init(
+    public init(
         parameters: PerMessageDeflateParameters,
         isClient: Bool,
         configuration: PerMessageDeflateConfiguration
@@ -47,7 +49,10 @@ public final class PerMessageDeflate {
         let deflateWindowBits = isClient ? parameters.clientMaxWindowBits : parameters.serverMaxWindowBits
         let inflateWindowBits = isClient ? parameters.serverMaxWindowBits : parameters.clientMaxWindowBits
         guard PerMessageDeflateConfiguration.configurableWindowBits.contains(deflateWindowBits) else {
-            throw WebSocketError(.invalidConfiguration, "zlib cannot compress with a window of \(deflateWindowBits) bits")
+            throw WebSocketError(
+                .invalidConfiguration,
+                "zlib cannot compress with a window of \(deflateWindowBits) bits"
+            )
         }
         guard (8...15).contains(inflateWindowBits) else {
             throw WebSocketError(.invalidConfiguration, "invalid inflate window of \(inflateWindowBits) bits")
@@ -81,8 +86,10 @@ public final class PerMessageDeflate {
 
         self.deflater = deflater
         self.inflater = inflater
-        self.resetsDeflaterAfterMessage = isClient ? parameters.clientNoContextTakeover : parameters.serverNoContextTakeover
-        self.resetsInflaterAfterMessage = isClient ? parameters.serverNoContextTakeover : parameters.clientNoContextTakeover
+        self.resetsDeflaterAfterMessage =
+            isClient ? parameters.clientNoContextTakeover : parameters.serverNoContextTakeover
+        self.resetsInflaterAfterMessage =
+            isClient ? parameters.serverNoContextTakeover : parameters.clientNoContextTakeover
         self.minimumMessageSize = configuration.minimumMessageSize
     }
 
@@ -130,10 +137,11 @@ public final class PerMessageDeflate {
             )
             deflater.pointee.avail_in = uInt(input.count)
             // zlib: "If deflate returns with avail_out == 0, this function must be called again
-            // with the same value of the flush parameter and more output space".
+            // with the same value of the flush parameter and more output space", and "make sure
+            // that avail_out is greater than six to avoid repeated flush markers".
             repeat {
-                output.writeWithUnsafeMutableBytes(minimumWritableBytes: output.writableBytes > 0 ? 0 : Self.outputChunkSize) {
-                    out in
+                let growth = output.writableBytes > 6 ? 0 : Self.outputChunkSize
+                output.writeWithUnsafeMutableBytes(minimumWritableBytes: growth) { out in
                     deflater.pointee.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self)
                     deflater.pointee.avail_out = uInt(out.count)
                     let status = deflate(deflater, Z_SYNC_FLUSH)
@@ -180,6 +188,7 @@ public final class PerMessageDeflate {
         into output: inout ByteBuffer,
         maxMessageSize: Int
     ) throws(WebSocketError) {
+        if fragment.readableBytes > 0 { inboundMessageHasPayload = true }
         if !inflaterReachedStreamEnd && fragment.readableBytes > 0 {
             let outcome = fragment.withUnsafeReadableBytes { input in
                 inflateInput(input, into: &output, maxMessageSize: maxMessageSize)
@@ -187,7 +196,10 @@ public final class PerMessageDeflate {
             try handle(outcome, maxMessageSize: maxMessageSize)
         }
         guard isFinal else { return }
-        if !inflaterReachedStreamEnd {
+        // An empty payload carries no DEFLATE block; appending the tail to nothing would leave
+        // the inflater inside a stored block and corrupt the next message. Some senders (zlib
+        // returns no output when flushing an empty message twice) do send RSV1 with no payload.
+        if !inflaterReachedStreamEnd && inboundMessageHasPayload {
             // RFC 7692 §7.2.2: "Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the
             // payload of the message", completing the stored block of the sender's flush.
             let outcome = Self.emptyStoredBlock.withUnsafeBytes { tail in
@@ -202,6 +214,7 @@ public final class PerMessageDeflate {
             restartInflaterKeepingWindow()
         }
         inflaterReachedStreamEnd = false
+        inboundMessageHasPayload = false
     }
 
     private enum InflateOutcome {
@@ -238,6 +251,7 @@ public final class PerMessageDeflate {
     private func abandonMessage() {
         inflateReset(inflater)
         inflaterReachedStreamEnd = false
+        inboundMessageHasPayload = false
     }
 
     /// Inflates all of `input`, growing `output` in bounded steps and never past `maxMessageSize`.
@@ -246,14 +260,16 @@ public final class PerMessageDeflate {
         into output: inout ByteBuffer,
         maxMessageSize: Int
     ) -> InflateOutcome {
-        inflater.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+        inflater.pointee.next_in = UnsafeMutablePointer(
+            mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self)
+        )
         inflater.pointee.avail_in = uInt(input.count)
         defer {
             inflater.pointee.next_in = nil
             inflater.pointee.next_out = nil
         }
         while true {
-            let remaining = maxMessageSize - output.readableBytes
+            let remaining = max(maxMessageSize, 0) - output.readableBytes
             guard remaining >= 0 else { return .exceededLimit }
             let status: Int32
             if remaining == 0 {
@@ -269,7 +285,8 @@ public final class PerMessageDeflate {
             } else {
                 if output.writableBytes == 0 {
                     // Geometric growth (amortised copies), capped by what the limit still allows.
-                    output.reserveCapacity(minimumWritableBytes: min(max(output.capacity, Self.outputChunkSize), remaining))
+                    let growth = min(max(output.capacity, Self.outputChunkSize), remaining)
+                    output.reserveCapacity(minimumWritableBytes: growth)
                 }
                 var callStatus = Z_OK
                 output.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { out in

@@ -92,7 +92,10 @@ public struct PerMessageDeflateConfiguration: Hashable, Sendable {
             throw WebSocketError(.invalidConfiguration, "memoryLevel must be in 1...9, got \(memoryLevel)")
         }
         guard minimumMessageSize >= 0 else {
-            throw WebSocketError(.invalidConfiguration, "minimumMessageSize must not be negative, got \(minimumMessageSize)")
+            throw WebSocketError(
+                .invalidConfiguration,
+                "minimumMessageSize must not be negative, got \(minimumMessageSize)"
+            )
         }
     }
 }

@@ -13,7 +13,7 @@ public enum PerMessageDeflateNegotiation {
     /// windows accept the offer.
     ///
     /// - Precondition: `configuration` passed ``PerMessageDeflateConfiguration/validate()``.
-    static func clientOffer(_ configuration: PerMessageDeflateConfiguration) -> String {
+    public static func clientOffer(_ configuration: PerMessageDeflateConfiguration) -> String {
         let offer = ExtensionHeader(
             name: extensionName,
             parameters: Parameters(
@@ -34,7 +34,7 @@ public enum PerMessageDeflateNegotiation {
     ///   ``WebSocketError/Code/negotiationFailed`` for an extension or parameter that was not
     ///   offered, a duplicate, an invalid value, or a response that breaks a limit the client
     ///   requested; ``WebSocketError/Code/invalidConfiguration`` for an invalid configuration.
-    static func clientAccept(
+    public static func clientAccept(
         responseValues: [String],
         configuration: PerMessageDeflateConfiguration
     ) throws(WebSocketError) -> PerMessageDeflateParameters? {
@@ -43,7 +43,10 @@ public enum PerMessageDeflateNegotiation {
         guard let accepted = extensions.first else { return nil }
         // RFC 6455 §9.1: the server may only select extensions the client offered; Duplex offers one.
         guard accepted.name == extensionName else {
-            throw WebSocketError(.negotiationFailed, "the server selected extension \(accepted.name), which was not offered")
+            throw WebSocketError(
+                .negotiationFailed,
+                "the server selected extension \(accepted.name), which was not offered"
+            )
         }
         guard extensions.count == 1 else {
             let second = extensions[1].name
@@ -70,7 +73,10 @@ public enum PerMessageDeflateNegotiation {
         // and must be present when the offer had one.
         if let requested = configuration.serverMaxWindowBits {
             guard let granted = response.serverMaxWindowBits else {
-                throw WebSocketError(.negotiationFailed, "the server did not accept server_max_window_bits=\(requested)")
+                throw WebSocketError(
+                    .negotiationFailed,
+                    "the server did not accept server_max_window_bits=\(requested)"
+                )
             }
             guard granted <= requested else {
                 throw WebSocketError(
@@ -117,7 +123,7 @@ public enum PerMessageDeflateNegotiation {
     ///
     /// - Throws: ``WebSocketError/Code/invalidHandshakeRequest`` for a malformed header;
     ///   ``WebSocketError/Code/invalidConfiguration`` for an invalid configuration.
-    static func serverNegotiate(
+    public static func serverNegotiate(
         offerValues: [String],
         configuration: PerMessageDeflateConfiguration
     ) throws(WebSocketError) -> (responseValue: String, parameters: PerMessageDeflateParameters)? {
@@ -128,11 +134,13 @@ public enum PerMessageDeflateNegotiation {
                 let response = serverResponse(to: offered, configuration: configuration)
             else { continue }
             let responseValue = ExtensionHeader(name: extensionName, parameters: response.headerParameters)
+            var clientWindowBits = 15
+            if case .limit(let bits) = response.clientMaxWindowBits { clientWindowBits = bits }
             let parameters = PerMessageDeflateParameters(
                 serverNoContextTakeover: response.serverNoContextTakeover,
                 clientNoContextTakeover: response.clientNoContextTakeover,
                 serverMaxWindowBits: response.serverMaxWindowBits ?? 15,
-                clientMaxWindowBits: response.clientMaxWindowBits?.limit ?? 15
+                clientMaxWindowBits: clientWindowBits
             )
             return (responseValue.description, parameters)
         }
@@ -155,7 +163,9 @@ public enum PerMessageDeflateNegotiation {
         }
         // zlib cannot deflate with an 8-bit window, and RFC 7692 §7.1.2.1 forbids answering with
         // a larger one: the offer has to be declined.
-        if let bits = response.serverMaxWindowBits, !PerMessageDeflateConfiguration.configurableWindowBits.contains(bits) {
+        if let bits = response.serverMaxWindowBits,
+            !PerMessageDeflateConfiguration.configurableWindowBits.contains(bits)
+        {
             return nil
         }
 
@@ -180,11 +190,6 @@ public enum PerMessageDeflateNegotiation {
         /// RFC 7692 §7.1.2.2: the client supports the parameter in the response.
         case supported
         case limit(Int)
-
-        var limit: Int? {
-            if case .limit(let bits) = self { return bits }
-            return nil
-        }
     }
 
     private struct ParameterError: Error {
@@ -213,19 +218,19 @@ public enum PerMessageDeflateNegotiation {
         /// RFC 7692 §7.1: unknown parameters, duplicates and invalid values make the offer or
         /// response unacceptable.
         init(_ parameters: [ExtensionHeader.Parameter], isOffer: Bool) throws(ParameterError) {
-            for parameter in parameters {
+            for (index, parameter) in parameters.enumerated() {
+                // Unknown names throw on sight, so this scans at most four earlier parameters.
+                guard !parameters[..<index].contains(where: { $0.name == parameter.name }) else {
+                    throw ParameterError(reason: "duplicate \(parameter.name)")
+                }
                 switch parameter.name {
                 case "server_no_context_takeover":
-                    guard !serverNoContextTakeover else { throw ParameterError(reason: "duplicate \(parameter.name)") }
                     serverNoContextTakeover = try Self.flag(parameter)
                 case "client_no_context_takeover":
-                    guard !clientNoContextTakeover else { throw ParameterError(reason: "duplicate \(parameter.name)") }
                     clientNoContextTakeover = try Self.flag(parameter)
                 case "server_max_window_bits":
-                    guard serverMaxWindowBits == nil else { throw ParameterError(reason: "duplicate \(parameter.name)") }
                     serverMaxWindowBits = try Self.windowBits(parameter)
                 case "client_max_window_bits":
-                    guard clientMaxWindowBits == nil else { throw ParameterError(reason: "duplicate \(parameter.name)") }
                     // RFC 7692 §7.1.2.2: only an offer may carry it without a value.
                     if isOffer && parameter.value == nil {
                         clientMaxWindowBits = .supported
@@ -240,7 +245,9 @@ public enum PerMessageDeflateNegotiation {
 
         /// RFC 7692 §7.1.1: the no_context_takeover parameters have no value.
         private static func flag(_ parameter: ExtensionHeader.Parameter) throws(ParameterError) -> Bool {
-            guard parameter.value == nil else { throw ParameterError(reason: "\(parameter.name) must not have a value") }
+            guard parameter.value == nil else {
+                throw ParameterError(reason: "\(parameter.name) must not have a value")
+            }
             return true
         }
 

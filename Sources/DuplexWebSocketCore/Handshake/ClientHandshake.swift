@@ -115,19 +115,6 @@ public struct ClientHandshake: Sendable {
     }
 }
 
-extension HTTPField.Name {
-    /// `Sec-WebSocket-Key`.
-    public static let secWebSocketKey = HTTPField.Name("Sec-WebSocket-Key")!
-    /// `Sec-WebSocket-Accept`.
-    public static let secWebSocketAccept = HTTPField.Name("Sec-WebSocket-Accept")!
-    /// `Sec-WebSocket-Version`.
-    public static let secWebSocketVersion = HTTPField.Name("Sec-WebSocket-Version")!
-    /// `Sec-WebSocket-Protocol`.
-    public static let secWebSocketProtocol = HTTPField.Name("Sec-WebSocket-Protocol")!
-    /// `Sec-WebSocket-Extensions`.
-    public static let secWebSocketExtensions = HTTPField.Name("Sec-WebSocket-Extensions")!
-}
-
 extension HTTPFields {
     /// Whether any value of the comma-separated header `name` contains `token`, compared ASCII
     /// case-insensitively (RFC 9110 §5.6.1 lists).

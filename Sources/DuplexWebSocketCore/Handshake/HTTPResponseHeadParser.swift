@@ -74,8 +74,9 @@ public struct HTTPResponseHeadParser: Sendable {
 
     /// Parses a status line and header lines (without the final blank line).
     static func parseHead(_ head: String, maxHeaderCount: Int) throws(WebSocketError) -> HTTPResponse {
-        var lines = head.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.last == "\r" ? line.dropLast() : line
+        // Split on LF bytes: in Swift "\r\n" is one Character, so a String split would not see it.
+        var lines = head.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line in
+            Substring(line.last == UInt8(ascii: "\r") ? line.dropLast() : line)
         }
         guard !lines.isEmpty else { throw WebSocketError(.invalidHandshakeResponse, "empty response") }
         let statusLine = lines.removeFirst()

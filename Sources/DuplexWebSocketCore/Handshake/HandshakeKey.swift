@@ -7,16 +7,16 @@ public enum HandshakeKey {
     /// (RFC 6455 §4.1 item 7).
     public static func random() -> String {
         var generator = SystemRandomNumberGenerator()
-        return Base64.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        return Base64Encoding.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     /// The `Sec-WebSocket-Accept` value for `key`: base64(SHA-1(key + GUID)).
     public static func accept(for key: some StringProtocol) -> String {
-        Base64.encode(SHA1.hash(Array((key + guid).utf8)))
+        Base64Encoding.encode(SHA1.hash(Array((key + guid).utf8)))
     }
 
     /// Whether `key` is a valid `Sec-WebSocket-Key` (base64 of 16 bytes).
     public static func isValid(_ key: some StringProtocol) -> Bool {
-        Base64.isEncodingOfSixteenBytes(Substring(key))
+        Base64Encoding.isEncodingOfSixteenBytes(Substring(key))
     }
 }

@@ -1,8 +1,8 @@
-/// Standard base64 (RFC 4648 §4), as the handshake needs it (keys and accept values).
-enum Base64 {
+/// Standard base64 (RFC 4648 §4) for handshake keys, accept values and proxy credentials.
+public enum Base64Encoding {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    static func encode(_ bytes: some Collection<UInt8>) -> String {
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
         let input = Array(bytes)
         var output: [UInt8] = []
         output.reserveCapacity((input.count + 2) / 3 * 4)

@@ -1,0 +1,150 @@
+import DuplexWebSocketCore
+import Logging
+import NIOCore
+
+/// Runs a ``ConnectionStateMachine`` on a channel: feeds it bytes, writes, timers and the end of
+/// the transport, and executes its actions. It does nothing else, so pongs, close echoes and
+/// keepalive pings go out whether or not the application is reading.
+final class WebSocketConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = WebSocketMessage
+    typealias OutboundIn = WebSocketOutbound
+    typealias OutboundOut = ByteBuffer
+
+    private var machine: ConnectionStateMachine
+    private let shared: ConnectionSharedState
+    private let logger: Logger
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
+    private var pingWaiters: [(payload: ByteBuffer, promise: EventLoopPromise<Void>)] = []
+    private var pendingLeftover: ByteBuffer?
+
+    init(
+        configuration: ConnectionStateMachine.Configuration,
+        shared: ConnectionSharedState,
+        logger: Logger,
+        leftover: ByteBuffer? = nil
+    ) {
+        self.machine = ConnectionStateMachine(configuration: configuration, now: .now())
+        self.shared = shared
+        self.logger = logger
+        self.pendingLeftover = leftover
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        drain(context)
+        if context.channel.isActive, let leftover = pendingLeftover {
+            // Bytes that arrived in the same read as the end of the handshake.
+            pendingLeftover = nil
+            machine.bytesReceived(leftover, now: .now())
+            drain(context)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        machine.bytesReceived(unwrapInboundIn(data), now: .now())
+        drain(context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        machine.transportClosed()
+        drain(context)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A transport error (reset, TLS failure) ends the connection; channelInactive reports it.
+        logger.debug("transport error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        do {
+            switch unwrapOutboundIn(data) {
+            case .message(let message):
+                try machine.sendRequested(message)
+            case .fragment(let kind, let payload, let isFinal):
+                try machine.sendFragmentRequested(kind: kind, payload, isFinal: isFinal)
+            case .ping(let payload):
+                try machine.pingRequested(payload)
+                if let promise {
+                    pingWaiters.append((payload, promise))
+                    drain(context, flush: false)
+                    return
+                }
+            case .close(let code, let reason):
+                try machine.closeRequested(code: code, reason: reason, now: .now())
+                shared.markClosing()
+            }
+        } catch {
+            promise?.fail(error)
+            return
+        }
+        drain(context, flush: false, writePromise: promise)
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    private func drain(_ context: ChannelHandlerContext, flush: Bool = true, writePromise: EventLoopPromise<Void>? = nil) {
+        var wrote = false
+        var lastWrite: EventLoopFuture<Void>?
+        while let action = machine.nextAction() {
+            switch action {
+            case .write(let bytes):
+                wrote = true
+                lastWrite = context.write(wrapOutboundOut(bytes))
+            case .deliver(let message):
+                context.fireChannelRead(wrapInboundOut(message))
+            case .pongReceived(let payload):
+                shared.setLatency(machine.lastPingLatency)
+                if let index = pingWaiters.firstIndex(where: { $0.payload == payload }) {
+                    // RFC 6455 §5.5.3: a pong acknowledges its ping and every earlier one.
+                    for waiter in pingWaiters[...index] { waiter.promise.succeed() }
+                    pingWaiters.removeSubrange(...index)
+                }
+            case .closeTransport:
+                if wrote { context.flush() }
+                context.close(promise: nil)
+            case .scheduleTimer(let deadline):
+                scheduleTimer(at: deadline, context: context)
+            case .failed(let error):
+                shared.markClosing()
+                logger.debug("failing the connection", metadata: ["error": "\(error.code)", "reason": "\(error.message)"])
+            case .closed(let info, let error):
+                timer?.cancel()
+                timer = nil
+                shared.finish(info, error: error)
+                let failure = error ?? WebSocketError(.connectionClosed, "connection closed", closeInfo: info)
+                for waiter in pingWaiters { waiter.promise.fail(failure) }
+                pingWaiters.removeAll()
+                logger.debug("connection closed", metadata: ["close": "\(info)"])
+                if let error { context.fireErrorCaught(error) }
+            }
+        }
+        if let writePromise {
+            if let lastWrite { lastWrite.cascade(to: writePromise) } else { writePromise.succeed() }
+        }
+        if flush && wrote { context.flush() }
+    }
+
+    private func scheduleTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        if timerDeadline == deadline, timer != nil { return }
+        timer?.cancel()
+        timerDeadline = deadline
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.timer = nil
+            handler.timerDeadline = nil
+            handler.machine.timerFired(now: .now())
+            handler.drain(context)
+        }
+    }
+}

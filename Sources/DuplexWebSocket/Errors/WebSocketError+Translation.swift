@@ -1,0 +1,48 @@
+import DuplexWebSocketCore
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension WebSocketError {
+    /// Maps any lower-level failure to the documented code, keeping it as `cause`
+    /// (DESIGN.md: "Every error the library originates has that type, whatever failed underneath").
+    static func translating(_ error: any Error, during phase: String) -> WebSocketError {
+        if let error = error as? WebSocketError { return error }
+        if error is CancellationError {
+            return WebSocketError(.cancelled, "cancelled during \(phase)", cause: error)
+        }
+        if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
+            return WebSocketError(.tlsHandshakeFailed, "TLS failed during \(phase)", cause: error)
+        }
+        if let channelError = error as? ChannelError {
+            switch channelError {
+            case .connectTimeout:
+                return WebSocketError(.openingTimedOut, "TCP connect timed out", cause: error)
+            case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed, .inputClosed:
+                return WebSocketError(.connectionReset, "connection closed during \(phase)", cause: error)
+            default:
+                break
+            }
+        }
+        if let ioError = error as? IOError {
+            switch ioError.errnoCode {
+            case ECONNRESET, EPIPE, ECONNABORTED:
+                return WebSocketError(.connectionReset, "connection reset during \(phase)", cause: error)
+            default:
+                return WebSocketError(.connectionFailed, "I/O error during \(phase): \(ioError.description)", cause: error)
+            }
+        }
+        if error is NIOConnectionError || error is SocketAddressError {
+            return WebSocketError(.connectionFailed, "could not connect", cause: error)
+        }
+        return WebSocketError(.connectionFailed, "failed during \(phase): \(error)", cause: error)
+    }
+}

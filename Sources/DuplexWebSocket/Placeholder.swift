@@ -1,1 +1,0 @@
-// The NIO layer; see WebSocketServer and WebSocketClient.

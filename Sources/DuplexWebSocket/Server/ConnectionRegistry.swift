@@ -1,0 +1,55 @@
+import DuplexWebSocketCore
+import NIOCore
+import Synchronization
+
+/// The server's open channels (HTTP phase included) and upgraded connections, for graceful
+/// shutdown and broadcasting.
+final class ConnectionRegistry: Sendable {
+    private struct State {
+        var channels: [ObjectIdentifier: any Channel] = [:]
+        var connections: [ObjectIdentifier: WebSocketConnection] = [:]
+    }
+    private let state = Mutex(State())
+
+    var count: Int { state.withLock { $0.channels.count } }
+    var connections: [WebSocketConnection] { state.withLock { Array($0.connections.values) } }
+
+    func track(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        state.withLock { $0.channels[id] = channel }
+        channel.closeFuture.whenComplete { _ in
+            _ = self.state.withLock { $0.channels.removeValue(forKey: id) }
+        }
+    }
+
+    func register(_ connection: WebSocketConnection) {
+        state.withLock { $0.connections[ObjectIdentifier(connection.channel)] = connection }
+    }
+
+    func unregister(_ connection: WebSocketConnection) {
+        _ = state.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(connection.channel)) }
+    }
+
+    /// Starts the closing handshake on every WebSocket and closes HTTP-phase channels.
+    func closeAll(code: CloseCode, reason: String) {
+        let (channels, upgraded) = state.withLock { ($0.channels, Set($0.connections.keys)) }
+        for (id, channel) in channels {
+            if upgraded.contains(id) {
+                channel.writeAndFlush(WebSocketOutbound.close(code, reason: reason), promise: nil)
+            } else {
+                channel.close(promise: nil)
+            }
+        }
+    }
+
+    /// Closes every channel now.
+    func dropAll() {
+        for channel in state.withLock({ Array($0.channels.values) }) { channel.close(promise: nil) }
+    }
+
+    /// Completes when every channel open now has closed.
+    func allClosedFuture(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        let futures = state.withLock { $0.channels.values.map(\.closeFuture) }
+        return EventLoopFuture.andAllComplete(futures, on: eventLoop)
+    }
+}
