@@ -23,7 +23,7 @@ public enum EngineIOPacketData: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .text(let text):
             let prefixLength = 32
-            if text.count <= prefixLength { return "'\(text)'" }
+            if text.utf8.count <= prefixLength { return "'\(text)'" }
             return "'\(text.prefix(prefixLength))…' [\(text.utf8.count) bytes]"
         case .binary(let bytes):
             return "<binary \(bytes.readableBytes) bytes>"

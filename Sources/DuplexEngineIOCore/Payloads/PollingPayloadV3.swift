@@ -52,7 +52,9 @@ enum PollingPayloadV3 {
             // are surrogate pairs (2 units), all others 1 unit.
             var units = 0
             while units < length {
-                guard index < bytes.count else { throw EngineIOError(.invalidPayload, "Packet shorter than its length") }
+                guard index < bytes.count else {
+                    throw EngineIOError(.invalidPayload, "Packet shorter than its length")
+                }
                 let lead = bytes[index]
                 switch lead {
                 case 0..<0x80:

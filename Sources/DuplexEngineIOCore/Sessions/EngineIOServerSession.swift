@@ -96,7 +96,9 @@ public struct EngineIOServerSession: Sendable {
         )
         self.state = isWebSocket ? .webSocket : .polling(.none)
         if pollingFormat.protocolVersion == .v3 {
-            self.heartbeat = .awaitingClientPacket(now + TimeAmount(configuration.pingInterval + configuration.pingTimeout))
+            self.heartbeat = .awaitingClientPacket(
+                now + TimeAmount(configuration.pingInterval + configuration.pingTimeout)
+            )
         } else {
             self.heartbeat = .waitingToPing(now + TimeAmount(configuration.pingInterval))
         }

@@ -74,7 +74,9 @@ enum JSONValue: Hashable, Sendable {
             }
             while true {
                 skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = parseString() else { return nil }
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = parseString() else {
+                    return nil
+                }
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
                 index += 1
@@ -234,7 +236,8 @@ enum JSONValue: Hashable, Sendable {
     /// way `JSON.stringify` escapes: `"`, `\`, and control characters. With
     /// `escapesLineSeparators`, U+2028 and U+2029 are escaped too, which makes the result valid
     /// JavaScript source (needed for JSONP).
-    static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to buffer: inout ByteBuffer, escapesLineSeparators: Bool) {
+    static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to buffer: inout ByteBuffer, escapesLineSeparators: Bool)
+    {
         var runStart = 0
         var index = 0
         func flush(_ end: Int, _ buffer: inout ByteBuffer) {

@@ -9,8 +9,11 @@
 ///   cannot hold one; rejecting it would close connections of legitimate JavaScript peers.
 /// - Duplicate keys: the later value replaces the earlier one at the earlier position, as
 ///   `JSON.parse` does (see ``JSONObject``).
-/// - Numbers: RFC 8259 §6 grammar. Integral values that fit in `Int64` are exact (`.int`),
-///   everything else is the nearest `Double` (overflow gives ±infinity, as `JSON.parse`).
+/// - Numbers: RFC 8259 §6 grammar. Integers written without fraction or exponent that fit in
+///   `Int64` are exact (`.int`, even beyond 2^53 where `JSON.parse` would round). Other numbers
+///   are the nearest `Double` (overflow gives ±infinity, as `JSON.parse`), stored as `.int`
+///   when integral and below 2^53 (`1.0`, `1e2`), so that re-serializing matches
+///   `JSON.stringify(JSON.parse(text))`.
 ///
 /// Every byte access is preceded by an index check against `end`.
 struct JSONParser {
@@ -333,8 +336,7 @@ struct JSONParser {
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         guard let number = Double(text) else { throw invalid("invalid number", at: start) }
-        if let integer = Int64(exactly: number) { return .int(integer) }
-        return .double(number)
+        return .number(number)
     }
 
     /// Skips `1*DIGIT`.

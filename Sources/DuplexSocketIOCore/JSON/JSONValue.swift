@@ -2,9 +2,9 @@ import NIOCore
 
 /// A JSON value as Socket.IO carries it: RFC 8259 JSON plus binary attachments.
 ///
-/// - Numbers keep integers exact: a number whose value is integral and fits in `Int64` is
-///   ``int(_:)`` (even when written `1.0` or `1e2`), any other number is ``double(_:)``.
-///   Equality compares numbers by value, so `.int(1) == .double(1.0)`.
+/// - Numbers keep integers exact: an integer literal that fits in `Int64` is ``int(_:)``, and
+///   so is any other number whose value is integral and below 2^53 (`1.0`, `1e2`); everything
+///   else is ``double(_:)``. Equality compares numbers by value, so `.int(1) == .double(1.0)`.
 /// - Objects keep their members in insertion order (``JSONObject``); equality is ordered.
 /// - ``binary(_:)`` is a Socket.IO binary attachment. The packet encoder replaces it with a
 ///   `{"_placeholder":true,"num":N}` object and sends the bytes separately; the packet decoder
@@ -116,6 +116,22 @@ extension JSONValue {
         case .null, .bool, .int, .double, .string:
             return 0
         }
+    }
+}
+
+extension JSONValue {
+    /// `.int` when `value` fits in `Int64`, else the nearest `.double`.
+    static func integer(_ value: some BinaryInteger) -> JSONValue {
+        if let exact = Int64(exactly: value) { return .int(exact) }
+        return .double(Double(value))
+    }
+
+    /// `.int` when `value` is integral and below 2^53 in magnitude (where the integer is also
+    /// JavaScript's rendering of the double), else `.double`; as the parser reads numbers with
+    /// a fraction or exponent.
+    static func number(_ value: Double) -> JSONValue {
+        if value.magnitude < 0x1p53, let exact = Int64(exactly: value) { return .int(exact) }
+        return .double(value)
     }
 }
 

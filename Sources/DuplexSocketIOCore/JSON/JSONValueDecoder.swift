@@ -187,7 +187,10 @@ struct JSONValueDecoder: Decoder {
         }
 
         func superDecoder() throws -> any Decoder {
-            JSONValueDecoder(value: lookup(JSONCodingKey.super.stringValue) ?? .null, codingPath: codingPath + [JSONCodingKey.super])
+            JSONValueDecoder(
+                value: lookup(JSONCodingKey.super.stringValue) ?? .null,
+                codingPath: codingPath + [JSONCodingKey.super]
+            )
         }
 
         func superDecoder(forKey key: Key) throws -> any Decoder {

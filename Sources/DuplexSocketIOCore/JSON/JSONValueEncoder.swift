@@ -24,7 +24,8 @@ final class JSONValueEncoder: Encoder {
             case .empty: return .object(JSONObject())
             case .scalar: return scalar
             case .array: return .array(elements.map(\.value))
-            case .object: return .object(JSONObject(members.map { JSONObject.Member(key: $0.key, value: $0.node.value) }))
+            case .object:
+                return .object(JSONObject(members.map { JSONObject.Member(key: $0.key, value: $0.node.value) }))
             }
         }
     }
@@ -231,20 +232,5 @@ final class JSONValueEncoder: Encoder {
             node.elements = boxed.elements
             node.members = boxed.members
         }
-    }
-}
-
-extension JSONValue {
-    /// `.int` when `value` fits in `Int64`, else the nearest `.double`.
-    static func integer(_ value: some BinaryInteger) -> JSONValue {
-        if let exact = Int64(exactly: value) { return .int(exact) }
-        return .double(Double(value))
-    }
-
-    /// `.int` when `value` is integral and fits in `Int64` (as the parser would read it back),
-    /// else `.double`.
-    static func number(_ value: Double) -> JSONValue {
-        if let exact = Int64(exactly: value) { return .int(exact) }
-        return .double(value)
     }
 }

@@ -14,19 +14,24 @@ import NIOCore
 ///   does, `{"type":"Buffer","data":[…]}`.
 ///
 /// Two passes, so the output is allocated once at its exact size and filled through a raw
-/// pointer: ``measure(_:)`` computes the byte count, then ``write(_:to:)`` writes exactly
-/// that many bytes (the ``OutputCursor`` checks every write against its capacity).
+/// pointer: ``measure(_:)`` computes the byte count (and collects attachments and formatted
+/// doubles), then ``write(_:to:progress:)`` writes exactly that many bytes (the
+/// ``OutputCursor`` checks every write against its capacity).
 struct JSONWriter {
     /// Whether binaries become placeholders (collected in ``attachments``).
     let collectsAttachments: Bool
-    /// The binaries replaced by placeholders, in placeholder order (filled by ``write(_:to:)``).
+    /// The binaries replaced by placeholders, in placeholder order (filled by ``measure(_:)``).
     private(set) var attachments: [ByteBuffer] = []
-    /// Placeholders counted so far by ``measure(_:)``: after measuring, the number of
-    /// attachments ``write(_:to:)`` will collect.
-    private(set) var measuredPlaceholders = 0
-    /// Doubles formatted by ``measure(_:)``, consumed in the same order by ``write(_:to:)``.
+    /// Doubles formatted by ``measure(_:)``, written in the same order.
     private var formattedDoubles: [[UInt8]] = []
-    private var nextFormattedDouble = 0
+    /// Whether any measured string needs escapes; when none does, strings are copied as they are.
+    private var measuredEscapes = false
+
+    /// How far ``write(_:to:progress:)`` has gone through what ``measure(_:)`` collected.
+    struct Progress {
+        var placeholders = 0
+        var doubles = 0
+    }
 
     init(collectsAttachments: Bool = false) {
         self.collectsAttachments = collectsAttachments
@@ -53,21 +58,23 @@ struct JSONWriter {
             formattedDoubles.append(text)
             return text.count
         case .string(let string):
-            return Self.measureString(string)
+            return measureString(string)
         case .array(let elements):
             var count = 2 + max(0, elements.count - 1)
-            for element in elements { count += measure(element) }
+            for index in elements.indices { count += measure(elements[index]) }
             return count
         case .object(let object):
-            var count = 2 + max(0, object.count - 1)
-            for member in object.members {
-                count += Self.measureString(member.key) + 1 + measure(member.value)
+            let members = object.members
+            var count = 2 + max(0, members.count - 1)
+            for index in members.indices {
+                count += measureString(members[index].key) + 1 + measure(members[index].value)
             }
             return count
         case .binary(let buffer):
             if collectsAttachments {
-                defer { measuredPlaceholders += 1 }
-                return Self.placeholderPrefix.utf8CodeUnitCount + Self.decimalDigitCount(UInt64(measuredPlaceholders)) + 1
+                let number = attachments.count
+                attachments.append(buffer)
+                return Self.placeholderPrefix.utf8CodeUnitCount + Self.decimalDigitCount(UInt64(number)) + 1
             }
             var count = Self.bufferPrefix.utf8CodeUnitCount + Self.bufferSuffix.utf8CodeUnitCount
             count += max(0, buffer.readableBytes - 1)
@@ -76,16 +83,18 @@ struct JSONWriter {
         }
     }
 
-    static func measureString(_ string: String) -> Int {
-        withUTF8(of: string) { bytes in
+    private mutating func measureString(_ string: String) -> Int {
+        let count = Self.withUTF8(of: string) { bytes in
             var count = bytes.count + 2
             var position = JSONStringScanner.scan(bytes, from: 0).index
             while position < bytes.count {
-                count += escapeLength(bytes[position]) - 1
+                count += Self.escapeLength(bytes[position]) - 1
                 position = JSONStringScanner.scan(bytes, from: position + 1).index
             }
             return count
         }
+        if count != string.utf8.count + 2 { measuredEscapes = true }
+        return count
     }
 
     /// Calls `body` with the UTF-8 bytes of `string`, without copying native strings.
@@ -119,7 +128,7 @@ struct JSONWriter {
     // MARK: Pass 2
 
     /// Writes `value`, which must have been measured.
-    mutating func write(_ value: JSONValue, to output: inout OutputCursor) {
+    func write(_ value: JSONValue, to output: inout OutputCursor, progress: inout Progress) {
         switch value {
         case .null:
             output.append("null")
@@ -134,39 +143,35 @@ struct JSONWriter {
                 // ECMA-262 SerializeJSONProperty: a non-finite number is "null".
                 output.append("null")
             } else {
-                let text = formattedDoubles[nextFormattedDouble]
-                nextFormattedDouble += 1
-                text.withUnsafeBytes { output.append($0) }
+                formattedDoubles[progress.doubles].withUnsafeBytes { output.append($0) }
+                progress.doubles += 1
             }
         case .string(let string):
-            output.appendQuoted(string)
+            writeString(string, to: &output)
         case .array(let elements):
             output.append(UInt8(ascii: "["))
-            var isFirst = true
-            for element in elements {
-                if !isFirst { output.append(UInt8(ascii: ",")) }
-                isFirst = false
-                write(element, to: &output)
+            for index in elements.indices {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                write(elements[index], to: &output, progress: &progress)
             }
             output.append(UInt8(ascii: "]"))
         case .object(let object):
             output.append(UInt8(ascii: "{"))
-            var isFirst = true
-            for member in object.members {
-                if !isFirst { output.append(UInt8(ascii: ",")) }
-                isFirst = false
-                output.appendQuoted(member.key)
+            let members = object.members
+            for index in members.indices {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                writeString(members[index].key, to: &output)
                 output.append(UInt8(ascii: ":"))
-                write(member.value, to: &output)
+                write(members[index].value, to: &output, progress: &progress)
             }
             output.append(UInt8(ascii: "}"))
         case .binary(let buffer):
             if collectsAttachments {
                 // socket.io-parser `deconstructPacket`: { _placeholder: true, num: buffers.length }
                 output.append(Self.placeholderPrefix)
-                output.appendDecimal(UInt64(attachments.count))
+                output.appendDecimal(UInt64(progress.placeholders))
                 output.append(UInt8(ascii: "}"))
-                attachments.append(buffer)
+                progress.placeholders += 1
             } else {
                 output.append(Self.bufferPrefix)
                 var isFirst = true
@@ -180,16 +185,34 @@ struct JSONWriter {
         }
     }
 
+    @inline(__always)
+    private func writeString(_ string: String, to output: inout OutputCursor) {
+        if measuredEscapes {
+            output.appendQuoted(string)
+        } else {
+            output.append(UInt8(ascii: "\""))
+            output.appendRaw(string)
+            output.append(UInt8(ascii: "\""))
+        }
+    }
+
     private static let placeholderPrefix: StaticString = "{\"_placeholder\":true,\"num\":"
     private static let bufferPrefix: StaticString = "{\"type\":\"Buffer\",\"data\":["
     private static let bufferSuffix: StaticString = "]}"
 
     // MARK: Whole values
 
+    /// Writes `value` after it has been measured; a whole document.
+    func write(_ value: JSONValue, to output: inout OutputCursor) {
+        var progress = Progress()
+        write(value, to: &output, progress: &progress)
+    }
+
     /// `value` as a `String`, allocated once at its exact size.
     static func string(_ value: JSONValue) -> String {
-        var writer = JSONWriter()
-        let count = writer.measure(value)
+        var measuring = JSONWriter()
+        let count = measuring.measure(value)
+        let writer = measuring
         return String(unsafeUninitializedCapacity: count) { buffer in
             var output = OutputCursor(buffer)
             writer.write(value, to: &output)
@@ -199,8 +222,9 @@ struct JSONWriter {
 
     /// `value` as UTF-8 bytes, allocated once at their exact size.
     static func bytes(_ value: JSONValue) -> [UInt8] {
-        var writer = JSONWriter()
-        let count = writer.measure(value)
+        var measuring = JSONWriter()
+        let count = measuring.measure(value)
+        let writer = measuring
         return [UInt8](unsafeUninitializedCapacity: count) { buffer, initializedCount in
             var output = OutputCursor(buffer)
             writer.write(value, to: &output)
@@ -210,8 +234,9 @@ struct JSONWriter {
 
     /// Appends `value` to `buffer`, growing it at most once.
     static func write(_ value: JSONValue, to buffer: inout ByteBuffer) {
-        var writer = JSONWriter()
-        let count = writer.measure(value)
+        var measuring = JSONWriter()
+        let count = measuring.measure(value)
+        let writer = measuring
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
             var output = OutputCursor(UnsafeMutableBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[0..<count]))
             writer.write(value, to: &output)

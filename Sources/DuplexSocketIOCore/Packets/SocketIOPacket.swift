@@ -39,8 +39,15 @@ public struct SocketIOPacket: Hashable, Sendable, CustomStringConvertible {
     /// lifecycle events (socket.io-parser `RESERVED_EVENTS`): `connect`, `connect_error`,
     /// `disconnect`, `disconnecting`, `newListener`, `removeListener`.
     public static func isReservedEventName(_ name: String) -> Bool {
-        switch name {
-        case "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener": return true
+        // Checked on every received event: compare lengths first, then bytes (a `String` switch
+        // would go through Unicode-aware comparison for every candidate).
+        let utf8 = name.utf8
+        switch utf8.count {
+        case 7: return utf8.elementsEqual("connect".utf8)
+        case 10: return utf8.elementsEqual("disconnect".utf8)
+        case 11: return utf8.elementsEqual("newListener".utf8)
+        case 13: return utf8.elementsEqual("connect_error".utf8) || utf8.elementsEqual("disconnecting".utf8)
+        case 14: return utf8.elementsEqual("removeListener".utf8)
         default: return false
         }
     }
@@ -80,7 +87,11 @@ public struct SocketIOPacket: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// A CONNECT_ERROR packet with the v5 payload `{"message": message, "data"?: data}`.
-    public static func connectError(namespace: String = "/", message: String, data: JSONValue? = nil) -> SocketIOPacket {
+    public static func connectError(
+        namespace: String = "/",
+        message: String,
+        data: JSONValue? = nil
+    ) -> SocketIOPacket {
         var payload: JSONObject = ["message": .string(message)]
         if let data { payload["data"] = data }
         return SocketIOPacket(type: .connectError, namespace: namespace, data: .object(payload))

@@ -114,23 +114,14 @@ public struct SocketIOPacketDecoder: Sendable {
         // "look up attachments if type binary": a non-negative integer followed by "-".
         var attachmentCount = 0
         if wireType.isBinary {
-            let digitsStart = position
-            var exceedsLimit = false
-            while position < end, bytes[position] &- UInt8(ascii: "0") < 10 {
-                if !exceedsLimit {
-                    let (product, productOverflow) = attachmentCount.multipliedReportingOverflow(by: 10)
-                    let (sum, sumOverflow) = product.addingReportingOverflow(Int(bytes[position] &- UInt8(ascii: "0")))
-                    exceedsLimit = productOverflow || sumOverflow || sum > maxAttachments
-                    attachmentCount = sum
-                }
-                position += 1
-            }
-            guard position > digitsStart, position < end, bytes[position] == UInt8(ascii: "-") else {
+            let digits = Self.readDigits(bytes, at: &position)
+            guard digits.count > 0, position < end, bytes[position] == UInt8(ascii: "-") else {
                 throw SocketIOError(.invalidPacket, "illegal attachment count")
             }
-            guard !exceedsLimit else {
+            guard !digits.overflowed, digits.value <= UInt64(maxAttachments) else {
                 throw SocketIOError(.tooManyAttachments, "more than \(maxAttachments) attachments announced")
             }
+            attachmentCount = Int(digits.value)
             position += 1
         }
 
@@ -149,23 +140,16 @@ public struct SocketIOPacketDecoder: Sendable {
                 query = Self.parseQuery(UnsafeRawBufferPointer(rebasing: bytes[(mark + 1)..<namespaceEnd]))
                 namespaceEnd = mark
             }
-            namespace = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[namespaceStart..<namespaceEnd]), as: UTF8.self)
+            let namespaceBytes = UnsafeRawBufferPointer(rebasing: bytes[namespaceStart..<namespaceEnd])
+            namespace = String(decoding: namespaceBytes, as: UTF8.self)
         }
 
         // "look up id": a run of decimal digits; 0 is valid (python-socketio#1329).
         var ackID: UInt64? = nil
-        if position < end, bytes[position] &- UInt8(ascii: "0") < 10 {
-            var id: UInt64 = 0
-            while position < end, bytes[position] &- UInt8(ascii: "0") < 10 {
-                let (product, productOverflow) = id.multipliedReportingOverflow(by: 10)
-                let (sum, sumOverflow) = product.addingReportingOverflow(UInt64(bytes[position] &- UInt8(ascii: "0")))
-                guard !productOverflow, !sumOverflow else {
-                    throw SocketIOError(.invalidPacket, "ack id does not fit in 64 bits")
-                }
-                id = sum
-                position += 1
-            }
-            ackID = id
+        let id = Self.readDigits(bytes, at: &position)
+        if id.count > 0 {
+            guard !id.overflowed else { throw SocketIOError(.invalidPacket, "ack id does not fit in 64 bits") }
+            ackID = id.value
         }
 
         // "look up json data".
@@ -188,6 +172,26 @@ public struct SocketIOPacketDecoder: Sendable {
             data: payload,
             attachmentCount: attachmentCount
         )
+    }
+
+    /// Reads a run of ASCII digits at `position` (possibly empty) as a `UInt64`.
+    private static func readDigits(
+        _ bytes: UnsafeRawBufferPointer,
+        at position: inout Int
+    ) -> (value: UInt64, count: Int, overflowed: Bool) {
+        let start = position
+        var value: UInt64 = 0
+        var overflowed = false
+        while position < bytes.count {
+            let digit = bytes[position] &- UInt8(ascii: "0")
+            guard digit < 10 else { break }
+            let (product, productOverflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, sumOverflow) = product.addingReportingOverflow(UInt64(digit))
+            overflowed = overflowed || productOverflow || sumOverflow
+            value = sum
+            position += 1
+        }
+        return (value, position - start, overflowed)
     }
 
     /// socket.io-parser `isPayloadValid` (protocol.md 4.2.3 "Validation").

@@ -35,10 +35,10 @@ public struct SocketIOPacketEncoder: Sendable {
     /// - Protocol v4: CONNECT writes an object payload as a query on the namespace
     ///   (`0/admin?token=abc,`) and CONNECT_ERROR writes its `message` as a JSON string.
     public func encode(_ packet: SocketIOPacket) -> SocketIOEncodedPacket {
-        var plan = Plan(packet, protocolVersion: protocolVersion)
+        let plan = Plan(packet, protocolVersion: protocolVersion)
         let text = String(unsafeUninitializedCapacity: plan.length) { buffer in
             var output = OutputCursor(buffer)
-            plan.write(to: &output)
+            plan.write(packet, to: &output)
             return output.finish()
         }
         return SocketIOEncodedPacket(text: text, attachments: plan.writer.attachments)
@@ -48,89 +48,111 @@ public struct SocketIOPacketEncoder: Sendable {
     /// attachments, as ``encode(_:)`` would. Lets a transport write the text straight into
     /// its outgoing frame, after its own prefix (the Engine.IO `4`).
     public func encode(_ packet: SocketIOPacket, into buffer: inout ByteBuffer) -> [ByteBuffer] {
-        var plan = Plan(packet, protocolVersion: protocolVersion)
+        let plan = Plan(packet, protocolVersion: protocolVersion)
         let length = plan.length
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
             var output = OutputCursor(UnsafeMutableBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[0..<length]))
-            plan.write(to: &output)
+            plan.write(packet, to: &output)
             return output.finish()
         }
         return plan.writer.attachments
     }
 
-    /// What to write, with the payload already measured.
+    /// How to write a packet: the header decisions and the measured payload. It refers to the
+    /// packet's namespace and payload instead of copying them.
     private struct Plan {
-        var type: SocketIOPacketType
-        /// The namespace (and v4 query) part, `nil` for the default namespace.
-        var namespacePart: (namespace: String, query: String?)?
-        var ackID: UInt64?
-        var payload: JSONValue?
-        var writer: JSONWriter
-        var attachmentCount: Int { writer.measuredPlaceholders }
-        private(set) var length = 0
+        enum Payload {
+            /// The packet's `data`, if any.
+            case packetData
+            /// Protocol v4 replaces the payload (CONNECT: none; CONNECT_ERROR: its message).
+            case replaced(JSONValue?)
+        }
+
+        let type: SocketIOPacketType
+        let writesNamespace: Bool
+        /// The protocol v4 CONNECT query.
+        let query: String?
+        let payload: Payload
+        let writer: JSONWriter
+        let length: Int
 
         init(_ packet: SocketIOPacket, protocolVersion: SocketIOProtocolVersion) {
-            type = packet.type
-            ackID = packet.ackID
-            payload = packet.data
             let carriesAttachments: Bool
-            switch type {
+            switch packet.type {
             case .event, .ack, .binaryEvent, .binaryAck: carriesAttachments = true
             case .connect, .disconnect, .connectError: carriesAttachments = false
             }
 
             var query: String? = nil
+            var payload = Payload.packetData
             if protocolVersion == .v4 {
-                switch type {
+                switch packet.type {
                 case .connect:
                     // socket.io-client 2.x Manager#packet: `packet.nsp += '?' + packet.query` for CONNECT.
-                    if case .object(let object)? = payload, !object.isEmpty {
+                    if case .object(let object)? = packet.data, !object.isEmpty {
                         query = SocketIOPacketEncoder.queryString(object)
                     }
-                    payload = nil
+                    payload = .replaced(nil)
                 case .connectError:
                     // Protocol v4 `ERROR` carries a string (protocol.md 4.2.9 item 2).
-                    if let message = payload?["message"], case .string = message { payload = message }
+                    if let message = packet.data?["message"], case .string = message { payload = .replaced(message) }
                 default:
                     break
                 }
             }
-            let namespace = packet.namespace.isEmpty ? "/" : packet.namespace
-            if namespace != "/" || query != nil { namespacePart = (namespace, query) }
+            self.query = query
+            self.payload = payload
+            // An empty namespace is the default one.
+            writesNamespace = (!packet.namespace.isEmpty && packet.namespace != "/") || query != nil
 
-            writer = JSONWriter(collectsAttachments: carriesAttachments)
-            if let payload { length += writer.measure(payload) }
+            var writer = JSONWriter(collectsAttachments: carriesAttachments)
+            var length = 0
+            switch payload {
+            case .packetData: if let data = packet.data { length += writer.measure(data) }
+            case .replaced(let data?): length += writer.measure(data)
+            case .replaced(nil): break
+            }
+            self.writer = writer
+            let attachmentCount = writer.attachments.count
             // socket.io-parser Encoder#encode: EVENT/ACK with binary become BINARY_EVENT/BINARY_ACK.
-            if writer.measuredPlaceholders > 0 {
-                if type == .event { type = .binaryEvent }
-                if type == .ack { type = .binaryAck }
+            switch packet.type {
+            case .event where attachmentCount > 0: type = .binaryEvent
+            case .ack where attachmentCount > 0: type = .binaryAck
+            default: type = packet.type
             }
 
             length += 1
             if type.isBinary { length += JSONWriter.decimalDigitCount(UInt64(attachmentCount)) + 1 }
-            if let (namespace, query) = namespacePart {
-                length += namespace.utf8.count + 1
-                if let query { length += 1 + query.utf8.count }
-            }
-            if let ackID { length += JSONWriter.decimalDigitCount(ackID) }
+            if writesNamespace { length += Self.namespace(of: packet).utf8.count + 1 }
+            if let query { length += 1 + query.utf8.count }
+            if let ackID = packet.ackID { length += JSONWriter.decimalDigitCount(ackID) }
+            self.length = length
         }
 
-        mutating func write(to output: inout OutputCursor) {
+        private static func namespace(of packet: SocketIOPacket) -> String {
+            packet.namespace.isEmpty ? "/" : packet.namespace
+        }
+
+        func write(_ packet: SocketIOPacket, to output: inout OutputCursor) {
             output.append(type.asciiDigit)
             if type.isBinary {
-                output.appendDecimal(UInt64(attachmentCount))
+                output.appendDecimal(UInt64(writer.attachments.count))
                 output.append(UInt8(ascii: "-"))
             }
-            if let (namespace, query) = namespacePart {
-                output.appendRaw(namespace)
+            if writesNamespace {
+                output.appendRaw(Self.namespace(of: packet))
                 if let query {
                     output.append(UInt8(ascii: "?"))
                     output.appendRaw(query)
                 }
                 output.append(UInt8(ascii: ","))
             }
-            if let ackID { output.appendDecimal(ackID) }
-            if let payload { writer.write(payload, to: &output) }
+            if let ackID = packet.ackID { output.appendDecimal(ackID) }
+            switch payload {
+            case .packetData: if let data = packet.data { writer.write(data, to: &output) }
+            case .replaced(let data?): writer.write(data, to: &output)
+            case .replaced(nil): break
+            }
         }
     }
 

@@ -27,7 +27,13 @@ final class ClientUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { sendRequest(context: context) }
+        if context.channel.isActive {
+            sendRequest(context: context)
+        } else if !done {
+            // The peer closed (or reset) between connect and now: no event will follow.
+            done = true
+            promise.fail(WebSocketError(.connectionReset, "connection closed before the handshake request was sent"))
+        }
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -35,11 +41,13 @@ final class ClientUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler
         context.fireChannelActive()
     }
 
-    private var sent = false
+    /// The write of the request: a reset peer often shows up only as its failure (which NIO
+    /// reports after channelInactive), while the read side sees a plain end of stream.
+    private var requestWritten: EventLoopFuture<Void>?
+
     private func sendRequest(context: ChannelHandlerContext) {
-        guard !sent else { return }
-        sent = true
-        context.writeAndFlush(wrapOutboundOut(request), promise: nil)
+        guard requestWritten == nil else { return }
+        requestWritten = context.writeAndFlush(wrapOutboundOut(request))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -61,7 +69,19 @@ final class ClientUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler
     func channelInactive(context: ChannelHandlerContext) {
         if !done {
             done = true
-            promise.fail(parser.endOfInput(buffered: buffer))
+            let endOfInput = parser.endOfInput(buffered: buffer)
+            let promise = self.promise
+            if let requestWritten, buffer.readableBytes == 0 {
+                requestWritten.whenComplete { result in
+                    if case .failure(let error) = result {
+                        promise.fail(WebSocketError.translating(error, during: "the opening handshake"))
+                    } else {
+                        promise.fail(endOfInput)
+                    }
+                }
+            } else {
+                promise.fail(endOfInput)
+            }
         }
         context.fireChannelInactive()
     }

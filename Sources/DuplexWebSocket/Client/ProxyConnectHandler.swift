@@ -24,6 +24,11 @@ final class ProxyConnectHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        guard context.channel.isActive else {
+            done = true
+            promise.fail(WebSocketError(.proxyFailed, "proxy closed the connection before CONNECT"))
+            return
+        }
         var request = "CONNECT \(target) HTTP/1.1\r\nHost: \(target)\r\n"
         if let authorization { request += "Proxy-Authorization: \(authorization)\r\n" }
         request += "\r\n"

@@ -193,10 +193,12 @@ extension WebSocketConnection {
             if proxy != nil { throw WebSocketError(.proxyFailed, "could not reach the proxy", cause: error) }
             throw translated
         }
+        // Both promises are completed on every path (NIO checks for leaked promises).
+        let tunnel = proxy.map { _ in channel.eventLoop.makePromise(of: Void.self) }
+        let upgraded = channel.eventLoop.makePromise(of: ClientUpgradeHandler.Result.self)
         return try await withTaskCancellationHandler {
             do {
-                if let proxy {
-                    let tunnel = channel.eventLoop.makePromise(of: Void.self)
+                if let proxy, let tunnel {
                     try await channel.eventLoop.submit {
                         try channel.pipeline.syncOperations.addHandler(
                             ProxyConnectHandler(targetHost: url.host, targetPort: url.port, authorization: proxy.authorization, promise: tunnel)
@@ -204,7 +206,6 @@ extension WebSocketConnection {
                     }.get()
                     try await tunnel.futureResult.get()
                 }
-                let upgraded = channel.eventLoop.makePromise(of: ClientUpgradeHandler.Result.self)
                 let sslContext = try url.isSecure ? NIOSSLContext(configuration: configuration.tls) : nil
                 try await channel.eventLoop.submit {
                     let pipeline = channel.pipeline.syncOperations
@@ -223,10 +224,15 @@ extension WebSocketConnection {
                 }.get()
                 return (channel, try await upgraded.futureResult.get())
             } catch {
+                tunnel?.fail(error)
+                upgraded.fail(error)
                 channel.close(promise: nil)
                 throw error
             }
         } onCancel: {
+            // Completing an already completed promise is a no-op, so this only unblocks waits.
+            tunnel?.fail(CancellationError())
+            upgraded.fail(CancellationError())
             channel.close(promise: nil)
         }
     }

@@ -40,7 +40,12 @@ extension WebSocketError {
                 return WebSocketError(.connectionFailed, "I/O error during \(phase): \(ioError.description)", cause: error)
             }
         }
-        if error is NIOConnectionError || error is SocketAddressError {
+        if let connectionError = error as? NIOConnectionError {
+            let reset = connectionError.connectionErrors.contains { ($0.error as? IOError)?.errnoCode == ECONNRESET }
+            if reset { return WebSocketError(.connectionReset, "connection reset while connecting", cause: error) }
+            return WebSocketError(.connectionFailed, "could not connect", cause: error)
+        }
+        if error is SocketAddressError {
             return WebSocketError(.connectionFailed, "could not connect", cause: error)
         }
         return WebSocketError(.connectionFailed, "failed during \(phase): \(error)", cause: error)

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import DuplexEngineIOCore
+import DuplexEngineIOCore
 
 @Suite("EngineIOError: codes, wire codes and HTTP statuses (protocol.md 4.1.1, DESIGN.md Errors)")
 struct EngineIOErrorTests {
@@ -13,9 +13,24 @@ struct EngineIOErrorTests {
     }
 
     static let wireTable: [WireRow] = [
-        WireRow(code: .transportUnknown, wireCode: 0, httpStatus: 400, body: #"{"code":0,"message":"Transport unknown"}"#),
-        WireRow(code: .sessionIdUnknown, wireCode: 1, httpStatus: 400, body: #"{"code":1,"message":"Session ID unknown"}"#),
-        WireRow(code: .badHandshakeMethod, wireCode: 2, httpStatus: 400, body: #"{"code":2,"message":"Bad handshake method"}"#),
+        WireRow(
+            code: .transportUnknown,
+            wireCode: 0,
+            httpStatus: 400,
+            body: #"{"code":0,"message":"Transport unknown"}"#
+        ),
+        WireRow(
+            code: .sessionIdUnknown,
+            wireCode: 1,
+            httpStatus: 400,
+            body: #"{"code":1,"message":"Session ID unknown"}"#
+        ),
+        WireRow(
+            code: .badHandshakeMethod,
+            wireCode: 2,
+            httpStatus: 400,
+            body: #"{"code":2,"message":"Bad handshake method"}"#
+        ),
         WireRow(code: .badRequest, wireCode: 3, httpStatus: 400, body: #"{"code":3,"message":"Bad request"}"#),
         WireRow(code: .forbidden, wireCode: 4, httpStatus: 403, body: #"{"code":4,"message":"Forbidden"}"#),
         WireRow(
@@ -24,7 +39,12 @@ struct EngineIOErrorTests {
             httpStatus: 400,
             body: #"{"code":5,"message":"Unsupported protocol version"}"#
         ),
-        WireRow(code: .sessionClosed, wireCode: 1, httpStatus: 400, body: #"{"code":1,"message":"Session ID unknown"}"#),
+        WireRow(
+            code: .sessionClosed,
+            wireCode: 1,
+            httpStatus: 400,
+            body: #"{"code":1,"message":"Session ID unknown"}"#
+        ),
         WireRow(code: .payloadTooLarge, wireCode: nil, httpStatus: 413, body: nil),
         WireRow(code: .invalidPayload, wireCode: nil, httpStatus: 400, body: nil),
         WireRow(code: .invalidPacket, wireCode: nil, httpStatus: 400, body: nil),

@@ -23,7 +23,8 @@ struct EngineIOHandshakeTests {
 
     @Test("4.1.3 maxPayload may be absent (python-engineio < 4.11, v3); extra fields are ignored")
     func toleratesMissingMaxPayload() throws {
-        let json = #"{ "sid" : "abc", "upgrades" : [], "pingInterval" : 25000, "pingTimeout" : 5000, "x": {"y": [1, null, true]} }"#
+        let json =
+            #"{ "sid" : "abc", "upgrades" : [], "pingInterval" : 25000, "pingTimeout" : 5000, "x": {"y": [1, null, true]} }"#
         let handshake = try EngineIOHandshake(json: json)
         #expect(handshake.maxPayload == nil)
         #expect(handshake.upgrades.isEmpty)
@@ -34,10 +35,19 @@ struct EngineIOHandshakeTests {
 
     @Test("JSON strings are escaped and unescaped")
     func escaping() throws {
-        let handshake = EngineIOHandshake(sid: "a\"b\\c\u{1}é", upgrades: [], pingInterval: .zero, pingTimeout: .milliseconds(1), maxPayload: nil)
+        let handshake = EngineIOHandshake(
+            sid: "a\"b\\c\u{1}é",
+            upgrades: [],
+            pingInterval: .zero,
+            pingTimeout: .milliseconds(1),
+            maxPayload: nil
+        )
         #expect(handshake.encodedJSON().hasPrefix(#"{"sid":"a\"b\\c\u0001é","#))
         #expect(try EngineIOHandshake(json: handshake.encodedJSON()) == handshake)
-        #expect(try EngineIOHandshake(json: #"{"sid":"\u00e9\ud834\udd1e\n\/","pingInterval":1,"pingTimeout":1}"#).sid == "é𝄞\n/")
+        #expect(
+            try EngineIOHandshake(json: #"{"sid":"\u00e9\ud834\udd1e\n\/","pingInterval":1,"pingTimeout":1}"#).sid
+                == "é𝄞\n/"
+        )
     }
 
     static let invalid: [String] = [
@@ -46,7 +56,8 @@ struct EngineIOHandshakeTests {
         #"{"sid":"a","pingInterval":1.5,"pingTimeout":1}"#, #"{"sid":"a","pingInterval":"1","pingTimeout":1}"#,
         #"{"sid":"a","pingInterval":1,"pingTimeout":1,"maxPayload":0}"#,
         #"{"sid":"a","pingInterval":1,"pingTimeout":1,"upgrades":"websocket"}"#,
-        #"{"sid":"a","pingInterval":1,"pingTimeout":1,"upgrades":[1]}"#, #"{"sid":"a","pingInterval":1,"pingTimeout":1} x"#,
+        #"{"sid":"a","pingInterval":1,"pingTimeout":1,"upgrades":[1]}"#,
+        #"{"sid":"a","pingInterval":1,"pingTimeout":1} x"#,
         #"{"sid":"a\x"}"#, "{\"sid\":\"a\u{1}\"}", #"{"sid":"a","pingInterval":01,"pingTimeout":1}"#,
         String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
     ]
@@ -86,7 +97,10 @@ struct EngineIOSessionIDTests {
         #expect(EngineIOSessionID.random(using: &generator).rawValue == String(repeating: "A", count: 20))
     }
 
-    @Test("Syntax check of ids received from peers", arguments: ["", "a b", "a/b", "é", "a%20", String(repeating: "a", count: 65)])
+    @Test(
+        "Syntax check of ids received from peers",
+        arguments: ["", "a b", "a/b", "é", "a%20", String(repeating: "a", count: 65)]
+    )
     func invalid(_ text: String) {
         #expect(EngineIOSessionID(rawValue: text) == nil)
     }

@@ -41,9 +41,14 @@ struct EngineIOPacketWebSocketTests {
     @Test("4.1.9 v3 binary messages carry a type byte; text may be `b4<base64>`")
     func v3() throws {
         let frame = EngineIOWebSocketFrame.binary(ByteBuffer(bytes: [4, 1, 2, 3]))
-        #expect(try EngineIOPacket(webSocketFrame: frame, protocolVersion: .v3) == .message(ByteBuffer(bytes: [1, 2, 3])))
+        #expect(
+            try EngineIOPacket(webSocketFrame: frame, protocolVersion: .v3) == .message(ByteBuffer(bytes: [1, 2, 3]))
+        )
         #expect(EngineIOPacket.message(ByteBuffer(bytes: [1, 2, 3])).webSocketFrame(protocolVersion: .v3) == frame)
-        #expect(try EngineIOPacket(webSocketFrame: .text("b4AQID"), protocolVersion: .v3) == .message(ByteBuffer(bytes: [1, 2, 3])))
+        #expect(
+            try EngineIOPacket(webSocketFrame: .text("b4AQID"), protocolVersion: .v3)
+                == .message(ByteBuffer(bytes: [1, 2, 3]))
+        )
         #expect(try EngineIOPacket(webSocketFrame: .text("4hi"), protocolVersion: .v3) == .message("hi"))
         #expect(EngineIOPacket.ping.webSocketFrame(protocolVersion: .v3) == .text("2"))
     }
@@ -51,7 +56,8 @@ struct EngineIOPacketWebSocketTests {
     static let malformed: [(EngineIOWebSocketFrame, EngineIOProtocolVersion)] = [
         (.text(""), .v4), (.text("7"), .v4), (.text("x"), .v4), (.text("/"), .v4), (.text("b!!!!"), .v4),
         (.text("bA"), .v4), (.text(""), .v3), (.text("b"), .v3), (.text("bx"), .v3),
-        (.binary(ByteBuffer()), .v3), (.binary(ByteBuffer(bytes: [7, 1])), .v3), (.binary(ByteBuffer(bytes: [0x34])), .v3),
+        (.binary(ByteBuffer()), .v3), (.binary(ByteBuffer(bytes: [7, 1])), .v3),
+        (.binary(ByteBuffer(bytes: [0x34])), .v3),
     ]
 
     @Test("Malformed messages are rejected with invalidPacket", arguments: malformed)

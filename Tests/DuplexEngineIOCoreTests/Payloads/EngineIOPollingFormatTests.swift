@@ -12,7 +12,9 @@ struct PollingPayloadV4Tests {
         let text = body("4hello\u{1E}2\u{1E}4world")
         let packets: [EngineIOPacket] = [.message("hello"), .ping, .message("world")]
         #expect(try EngineIOPollingFormat.v4.decodePayload(text) == packets)
-        #expect(EngineIOPollingFormat.v4.encodePayload(packets).body == EngineIOPollingBody(bytes: text, contentType: .text))
+        #expect(
+            EngineIOPollingFormat.v4.encodePayload(packets).body == EngineIOPollingBody(bytes: text, contentType: .text)
+        )
 
         let mixed = body("4hello\u{1E}bAQIDBA==")
         let mixedPackets: [EngineIOPacket] = [.message("hello"), .message(ByteBuffer(bytes: [1, 2, 3, 4]))]
@@ -32,10 +34,15 @@ struct PollingPayloadV4Tests {
         let sixteen = Array(repeating: "4a", count: 16).joined(separator: "\u{1E}")
         #expect(try EngineIOPollingFormat.v4.decodePayload(body(sixteen)).count == 16)
         expectCode(.invalidPayload) { _ = try EngineIOPollingFormat.v4.decodePayload(body(sixteen + "\u{1E}4a")) }
-        expectCode(.invalidPayload) { _ = try EngineIOPollingFormat.v4.decodePayload(body("4a\u{1E}4b"), maxPackets: 1) }
+        expectCode(.invalidPayload) {
+            _ = try EngineIOPollingFormat.v4.decodePayload(body("4a\u{1E}4b"), maxPackets: 1)
+        }
     }
 
-    @Test("Malformed payloads are rejected", arguments: ["", "\u{1E}", "4a\u{1E}", "4a\u{1E}\u{1E}4b", "abc", "9", "b$$$$"])
+    @Test(
+        "Malformed payloads are rejected",
+        arguments: ["", "\u{1E}", "4a\u{1E}", "4a\u{1E}\u{1E}4b", "abc", "9", "b$$$$"]
+    )
     func malformed(_ text: String) {
         do {
             _ = try EngineIOPollingFormat.v4.decodePayload(body(text))
@@ -50,7 +57,11 @@ struct PollingPayloadV4Tests {
         expectCode(.badRequest) {
             _ = try EngineIOPollingFormat.v4.decodePayload(body("4a"), contentType: "Application/Octet-Stream ; x=y")
         }
-        #expect(try EngineIOPollingFormat.v4.decodePayload(body("4a"), contentType: "text/plain;charset=UTF-8") == [.message("a")])
+        #expect(
+            try EngineIOPollingFormat.v4.decodePayload(body("4a"), contentType: "text/plain;charset=UTF-8") == [
+                .message("a")
+            ]
+        )
     }
 
     @Test("4.1.4 batching: at most N packets and M bytes per body, the rest is left over")
@@ -68,7 +79,9 @@ struct PollingPayloadV4Tests {
         let oversized = EngineIOPollingFormat.v4.encodePayload(packets, maxBytes: 1)
         #expect(oversized.packetCount == 1)
         #expect(String(buffer: oversized.body.bytes) == "4aaaa")
-        let binarySize = EngineIOPollingFormat.v4.encodePayload([EngineIOPacket.message(ByteBuffer(bytes: [1, 2, 3, 4]))])
+        let binarySize = EngineIOPollingFormat.v4.encodePayload([
+            EngineIOPacket.message(ByteBuffer(bytes: [1, 2, 3, 4]))
+        ])
         #expect(String(buffer: binarySize.body.bytes) == "bAQIDBA==")
     }
 }
@@ -84,7 +97,10 @@ struct PollingPayloadV3Tests {
         #expect(try EngineIOPollingFormat.v3Binary.decodePayload(body("6:4hello2:4€")) == packets)
         // U+1D11E is a surrogate pair: 2 code units, 4 UTF-8 bytes.
         #expect(try EngineIOPollingFormat.v3Base64.decodePayload(body("4:4𝄞a1:2")) == [.message("𝄞a"), .ping])
-        #expect(String(buffer: EngineIOPollingFormat.v3Base64.encodePayload([EngineIOPacket.message("𝄞")]).body.bytes) == "3:4𝄞")
+        #expect(
+            String(buffer: EngineIOPollingFormat.v3Base64.encodePayload([EngineIOPacket.message("𝄞")]).body.bytes)
+                == "3:4𝄞"
+        )
     }
 
     @Test("4.1.9 binary as base64 with a type digit: `<len>:b4<base64>`")
@@ -132,9 +148,14 @@ struct PollingPayloadV3Tests {
 
     @Test("v3 packets-per-payload cap, text and binary framing")
     func maxPackets() {
-        expectCode(.invalidPayload) { _ = try EngineIOPollingFormat.v3Binary.decodePayload(body("2:4a2:4b"), maxPackets: 1) }
         expectCode(.invalidPayload) {
-            _ = try EngineIOPollingFormat.v3Binary.decodePayload(body([0, 2, 0xFF, 0x34, 0x61, 0, 1, 0xFF, 0x32]), maxPackets: 1)
+            _ = try EngineIOPollingFormat.v3Binary.decodePayload(body("2:4a2:4b"), maxPackets: 1)
+        }
+        expectCode(.invalidPayload) {
+            _ = try EngineIOPollingFormat.v3Binary.decodePayload(
+                body([0, 2, 0xFF, 0x34, 0x61, 0, 1, 0xFF, 0x32]),
+                maxPackets: 1
+            )
         }
     }
 

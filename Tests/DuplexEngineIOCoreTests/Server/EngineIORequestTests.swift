@@ -32,37 +32,114 @@ struct EngineIORequestTests {
     }
 
     static let rows: [Row] = [
-        Row(method: "GET", target: "/engine.io/?EIO=4&transport=polling&t=N8hyd6w", expected: .success(.handshake(transport: .polling, protocolVersion: .v4))),
-        Row(method: "GET", target: "/engine.io/?EIO=4&transport=websocket", isUpgrade: true, expected: .success(.handshake(transport: .websocket, protocolVersion: .v4))),
-        Row(method: "GET", target: "/engine.io/?EIO=4&transport=polling&sid=\(sid)", expected: .success(.poll(sid: id))),
-        Row(method: "POST", target: "/engine.io/?EIO=4&transport=polling&sid=\(sid)", expected: .success(.post(sid: id))),
-        Row(method: "GET", target: "/engine.io/?EIO=4&transport=websocket&sid=\(sid)", isUpgrade: true, expected: .success(.upgrade(sid: id))),
+        Row(
+            method: "GET",
+            target: "/engine.io/?EIO=4&transport=polling&t=N8hyd6w",
+            expected: .success(.handshake(transport: .polling, protocolVersion: .v4))
+        ),
+        Row(
+            method: "GET",
+            target: "/engine.io/?EIO=4&transport=websocket",
+            isUpgrade: true,
+            expected: .success(.handshake(transport: .websocket, protocolVersion: .v4))
+        ),
+        Row(
+            method: "GET",
+            target: "/engine.io/?EIO=4&transport=polling&sid=\(sid)",
+            expected: .success(.poll(sid: id))
+        ),
+        Row(
+            method: "POST",
+            target: "/engine.io/?EIO=4&transport=polling&sid=\(sid)",
+            expected: .success(.post(sid: id))
+        ),
+        Row(
+            method: "GET",
+            target: "/engine.io/?EIO=4&transport=websocket&sid=\(sid)",
+            isUpgrade: true,
+            expected: .success(.upgrade(sid: id))
+        ),
         Row(method: "OPTIONS", target: "/engine.io/?EIO=4&transport=polling", expected: .success(.preflight)),
         // Code 0: transport unknown.
         Row(method: "GET", target: "/engine.io/?EIO=4", expected: .failure(.transportUnknown)),
         Row(method: "GET", target: "/engine.io/?EIO=4&transport=flash", expected: .failure(.transportUnknown)),
         Row(method: "GET", target: "/engine.io/?EIO=4&transport=webtransport", expected: .failure(.transportUnknown)),
-        Row(method: "GET", target: "/engine.io/?EIO=4&transport=polling&transport=websocket", expected: .failure(.transportUnknown)),
+        Row(
+            method: "GET",
+            target: "/engine.io/?EIO=4&transport=polling&transport=websocket",
+            expected: .failure(.transportUnknown)
+        ),
         // Code 1: malformed sid (unknown sids are the session table's business).
-        Row(method: "GET", target: "/engine.io/?EIO=4&transport=polling&sid=a%2Fb", expected: .failure(.sessionIdUnknown)),
+        Row(
+            method: "GET",
+            target: "/engine.io/?EIO=4&transport=polling&sid=a%2Fb",
+            expected: .failure(.sessionIdUnknown)
+        ),
         // Code 2: handshake not a GET.
         Row(method: "POST", target: "/engine.io/?EIO=4&transport=polling", expected: .failure(.badHandshakeMethod)),
         Row(method: "PUT", target: "/engine.io/?EIO=3&transport=polling", expected: .failure(.badHandshakeMethod)),
         // Code 3: bad request.
         Row(method: "GET", target: "/engine.io/?EIO=4&transport=websocket", expected: .failure(.badRequest)),
         Row(method: "GET", target: "/engine.io/?EIO=4&transport=websocket&sid=\(sid)", expected: .failure(.badRequest)),
-        Row(method: "GET", target: "/engine.io/?EIO=4&transport=polling&sid=\(sid)", isUpgrade: true, expected: .failure(.badRequest)),
-        Row(method: "GET", target: "/engine.io/?EIO=4&transport=polling", isUpgrade: true, expected: .failure(.badRequest)),
-        Row(method: "DELETE", target: "/engine.io/?EIO=4&transport=polling&sid=\(sid)", expected: .failure(.badRequest)),
-        Row(method: "GET", target: "/engine.io/?EIO=4&transport=polling&sid=\(sid)&sid=other", expected: .failure(.badRequest)),
-        Row(method: "GET", target: "/engine.io/?EIO=3&transport=polling&j=x", allowsEIO3: true, expected: .failure(.badRequest)),
+        Row(
+            method: "GET",
+            target: "/engine.io/?EIO=4&transport=polling&sid=\(sid)",
+            isUpgrade: true,
+            expected: .failure(.badRequest)
+        ),
+        Row(
+            method: "GET",
+            target: "/engine.io/?EIO=4&transport=polling",
+            isUpgrade: true,
+            expected: .failure(.badRequest)
+        ),
+        Row(
+            method: "DELETE",
+            target: "/engine.io/?EIO=4&transport=polling&sid=\(sid)",
+            expected: .failure(.badRequest)
+        ),
+        Row(
+            method: "GET",
+            target: "/engine.io/?EIO=4&transport=polling&sid=\(sid)&sid=other",
+            expected: .failure(.badRequest)
+        ),
+        Row(
+            method: "GET",
+            target: "/engine.io/?EIO=3&transport=polling&j=x",
+            allowsEIO3: true,
+            expected: .failure(.badRequest)
+        ),
         // Code 5: protocol version.
         Row(method: "GET", target: "/engine.io/?transport=polling", expected: .failure(.unsupportedProtocolVersion)),
-        Row(method: "GET", target: "/engine.io/?EIO=3&transport=polling", expected: .failure(.unsupportedProtocolVersion)),
-        Row(method: "GET", target: "/engine.io/?EIO=5&transport=polling", allowsEIO3: true, expected: .failure(.unsupportedProtocolVersion)),
-        Row(method: "GET", target: "/engine.io/?EIO=4&EIO=4&transport=polling", expected: .failure(.unsupportedProtocolVersion)),
-        Row(method: "GET", target: "/engine.io/?EIO=3&transport=polling&j=0", allowsEIO3: true, expected: .success(.handshake(transport: .polling, protocolVersion: .v3))),
-        Row(method: "GET", target: "/socket.io/?EIO=3&transport=websocket", isUpgrade: true, allowsEIO3: true, expected: .success(.handshake(transport: .websocket, protocolVersion: .v3))),
+        Row(
+            method: "GET",
+            target: "/engine.io/?EIO=3&transport=polling",
+            expected: .failure(.unsupportedProtocolVersion)
+        ),
+        Row(
+            method: "GET",
+            target: "/engine.io/?EIO=5&transport=polling",
+            allowsEIO3: true,
+            expected: .failure(.unsupportedProtocolVersion)
+        ),
+        Row(
+            method: "GET",
+            target: "/engine.io/?EIO=4&EIO=4&transport=polling",
+            expected: .failure(.unsupportedProtocolVersion)
+        ),
+        Row(
+            method: "GET",
+            target: "/engine.io/?EIO=3&transport=polling&j=0",
+            allowsEIO3: true,
+            expected: .success(.handshake(transport: .polling, protocolVersion: .v3))
+        ),
+        Row(
+            method: "GET",
+            target: "/socket.io/?EIO=3&transport=websocket",
+            isUpgrade: true,
+            allowsEIO3: true,
+            expected: .success(.handshake(transport: .websocket, protocolVersion: .v3))
+        ),
     ]
 
     @Test("4.1.1 classification and error codes (ref impl verify/handshake)", arguments: rows)
@@ -84,9 +161,17 @@ struct EngineIORequestTests {
 
     @Test("4.1.1 (ref impl) an Origin with invalid header characters is a bad request (code 3)")
     func invalidOrigin() throws {
-        let request = try makeRequest("GET", "/engine.io/?EIO=4&transport=polling", headers: [("Origin", "http://a\u{0}b")])
+        let request = try makeRequest(
+            "GET",
+            "/engine.io/?EIO=4&transport=polling",
+            headers: [("Origin", "http://a\u{0}b")]
+        )
         expectCode(.badRequest) { _ = try request.classify() }
-        let valid = try makeRequest("GET", "/engine.io/?EIO=4&transport=polling", headers: [("origin", "http://é.example")])
+        let valid = try makeRequest(
+            "GET",
+            "/engine.io/?EIO=4&transport=polling",
+            headers: [("origin", "http://é.example")]
+        )
         #expect(try valid.classify() == .handshake(transport: .polling, protocolVersion: .v4))
     }
 

@@ -63,7 +63,11 @@ struct ServerSessionHeartbeatTests {
         #expect(session.receive("3", at: 26) == [.scheduleTimer(at(51))])
         session.timerFired(now: at(51))
         session.timerFired(now: at(71))
-        #expect(session.drain() == [ws("2"), .scheduleTimer(at(71)), .closeWebSocket, .cancelTimer, .closeSession(.pingTimeout)])
+        #expect(
+            session.drain() == [
+                ws("2"), .scheduleTimer(at(71)), .closeWebSocket, .cancelTimer, .closeSession(.pingTimeout),
+            ]
+        )
     }
 }
 
@@ -104,13 +108,23 @@ struct ServerSessionV3Tests {
     func v3Framing() throws {
         var binary = EngineIOServerSession.openedOverPolling(format: .v3Binary)
         try binary.sendRequested(.binary(ByteBuffer(bytes: [7])))
-        #expect(try binary.get(at: 1) == [.answerPoll(EngineIOPollingBody(bytes: ByteBuffer(bytes: [1, 2, 0xFF, 4, 7]), contentType: .binary))])
+        #expect(
+            try binary.get(at: 1) == [
+                .answerPoll(EngineIOPollingBody(bytes: ByteBuffer(bytes: [1, 2, 0xFF, 4, 7]), contentType: .binary))
+            ]
+        )
         var base64 = EngineIOServerSession.openedOverPolling(format: .v3Base64)
         try base64.sendRequested(.binary(ByteBuffer(bytes: [7])))
         #expect(try base64.get(at: 1) == [Self.text("6:b4Bw==")])
         var jsonp = EngineIOServerSession.openedOverPolling(format: .v3JSONP(index: 1))
         try jsonp.sendRequested(.text("a"))
-        #expect(try jsonp.get(at: 1) == [.answerPoll(EngineIOPollingBody(bytes: ByteBuffer(string: #"___eio[1]("2:4a");"#), contentType: .javascript))])
+        #expect(
+            try jsonp.get(at: 1) == [
+                .answerPoll(
+                    EngineIOPollingBody(bytes: ByteBuffer(string: #"___eio[1]("2:4a");"#), contentType: .javascript)
+                )
+            ]
+        )
         #expect(try jsonp.post("d=2%3A4b", at: 2) == [.deliver(.text("b")), .scheduleTimer(at(47))])
     }
 

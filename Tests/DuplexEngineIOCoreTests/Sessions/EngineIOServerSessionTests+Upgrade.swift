@@ -39,7 +39,11 @@ struct ServerSessionUpgradeTests {
         try session.upgradeRequested(now: at(1))
         session.webSocketMessageReceived(.text("2probe"), now: at(1))
         session.webSocketMessageReceived(.text("5"), now: at(1))
-        #expect(session.drain() == [.scheduleTimer(at(11)), ws("3probe"), ws("4queued"), .upgradeCompleted, .scheduleTimer(at(25))])
+        #expect(
+            session.drain() == [
+                .scheduleTimer(at(11)), ws("3probe"), ws("4queued"), .upgradeCompleted, .scheduleTimer(at(25)),
+            ]
+        )
     }
 
     @Test("4.1.7 a GET during the upgrade is answered at once: buffered packets, else `6`")
@@ -71,11 +75,13 @@ struct ServerSessionUpgradeTests {
         session.timerFired(now: at(25))  // ping, over polling
         #expect(session.drain() == [.scheduleTimer(at(30))])
         session.timerFired(now: at(30))
-        #expect(session.drain() == [
-            .closeWebSocket,
-            .upgradeFailed(EngineIOError(.upgradeTimedOut, "The client did not complete the upgrade in time")),
-            .scheduleTimer(at(45)),
-        ])
+        #expect(
+            session.drain() == [
+                .closeWebSocket,
+                .upgradeFailed(EngineIOError(.upgradeTimedOut, "The client did not complete the upgrade in time")),
+                .scheduleTimer(at(45)),
+            ]
+        )
         #expect(session.transport == .polling)
         #expect(try session.get(at: 31) == [poll("2")])
         // A new attempt is allowed.
@@ -85,7 +91,10 @@ struct ServerSessionUpgradeTests {
 
     static let unexpectedProbeMessages: [String] = ["4hello", "5", "2", "3probe", "1", "x"]
 
-    @Test("4.1.7 (ref impl) an unexpected packet on the probe closes the probe, not the session", arguments: unexpectedProbeMessages)
+    @Test(
+        "4.1.7 (ref impl) an unexpected packet on the probe closes the probe, not the session",
+        arguments: unexpectedProbeMessages
+    )
     func unexpectedProbePacket(_ message: String) throws {
         var session = EngineIOServerSession.openedOverPolling()
         try session.upgradeRequested(now: at(1))
@@ -93,7 +102,11 @@ struct ServerSessionUpgradeTests {
         let actions = session.receive(message, at: 2)
         #expect(actions.last == .scheduleTimer(at(25)))
         #expect(actions.first == .closeWebSocket)
-        #expect(actions.contains { if case .upgradeFailed(let error) = $0 { return error.code == .upgradeFailed } else { return false } })
+        #expect(
+            actions.contains {
+                if case .upgradeFailed(let error) = $0 { return error.code == .upgradeFailed } else { return false }
+            }
+        )
         #expect(!actions.contains { if case .deliver = $0 { return true } else { return false } })
         #expect(!session.isClosed)
         #expect(session.transport == .polling)
@@ -119,9 +132,11 @@ struct ServerSessionUpgradeTests {
         #expect(session.receive("2probe", at: 1) == [.scheduleTimer(at(11)), ws("3probe")])
         #expect(session.receive("2probe", at: 1) == [ws("3probe")])
         session.webSocketClosed()
-        #expect(session.drain() == [
-            .upgradeFailed(EngineIOError(.upgradeFailed, "The probe WebSocket closed")), .scheduleTimer(at(25)),
-        ])
+        #expect(
+            session.drain() == [
+                .upgradeFailed(EngineIOError(.upgradeFailed, "The probe WebSocket closed")), .scheduleTimer(at(25)),
+            ]
+        )
         #expect(!session.isClosed)
         session.webSocketFailed()
         #expect(session.drain() == [])
@@ -181,9 +196,11 @@ struct ServerSessionCloseTests {
     func clientCloseOverPolling() throws {
         var session = EngineIOServerSession.openedOverPolling()
         _ = try session.get(at: 1)
-        #expect(try session.post(payload("4last", "1", "4ignored"), at: 2) == [
-            .deliver(.text("last")), poll("6"), .cancelTimer, .closeSession(.clientDisconnect),
-        ])
+        #expect(
+            try session.post(payload("4last", "1", "4ignored"), at: 2) == [
+                .deliver(.text("last")), poll("6"), .cancelTimer, .closeSession(.clientDisconnect),
+            ]
+        )
         expectCode(.sessionClosed) { try session.pollRequested(now: at(3)) }
     }
 

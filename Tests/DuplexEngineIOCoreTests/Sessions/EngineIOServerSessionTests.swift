@@ -34,14 +34,22 @@ struct ServerSessionHandshakeTests {
         var v3 = EngineIOServerSession(id: testSessionID, transport: .polling, pollingFormat: .v3Base64, now: at(0))
         #expect(v3.drain() == [.scheduleTimer(at(45))])
         let open = openJSON(maxPayload: nil)
-        #expect(try v3.get(at: 0) == [.answerPoll(EngineIOPollingBody(bytes: ByteBuffer(string: "\(open.utf16.count):\(open)"), contentType: .text))])
+        #expect(
+            try v3.get(at: 0) == [
+                .answerPoll(
+                    EngineIOPollingBody(bytes: ByteBuffer(string: "\(open.utf16.count):\(open)"), contentType: .text)
+                )
+            ]
+        )
     }
 
     @Test("Configuration validation")
     func configuration() {
         #expect(throws: Never.self) { try EngineIOServerSession.Configuration().validate() }
         expectCode(.invalidConfiguration) { try EngineIOServerSession.Configuration(pingInterval: .zero).validate() }
-        expectCode(.invalidConfiguration) { try EngineIOServerSession.Configuration(maxPacketsPerResponse: 0).validate() }
+        expectCode(.invalidConfiguration) {
+            try EngineIOServerSession.Configuration(maxPacketsPerResponse: 0).validate()
+        }
     }
 }
 
@@ -89,9 +97,11 @@ struct ServerSessionPollingTests {
     func post() throws {
         var session = EngineIOServerSession.openedOverPolling()
         try session.postStarted()
-        #expect(try session.post(payload("4hello", "bAQIDBA==", "6", "4world"), at: 1) == [
-            .deliver(.text("hello")), .deliver(.binary(ByteBuffer(bytes: [1, 2, 3, 4]))), .deliver(.text("world")),
-        ])
+        #expect(
+            try session.post(payload("4hello", "bAQIDBA==", "6", "4world"), at: 1) == [
+                .deliver(.text("hello")), .deliver(.binary(ByteBuffer(bytes: [1, 2, 3, 4]))), .deliver(.text("world")),
+            ]
+        )
         // A second POST after the first completed is fine.
         try session.postStarted()
         #expect(try session.post("4again", at: 2) == [.deliver(.text("again"))])
@@ -117,7 +127,10 @@ struct ServerSessionPollingTests {
         #expect(!session.isClosed)
     }
 
-    @Test("4.1.4 an invalid payload gets 400 and closes the session (parse error)", arguments: ["abc", "", "4a\u{1E}", "0{}"])
+    @Test(
+        "4.1.4 an invalid payload gets 400 and closes the session (parse error)",
+        arguments: ["abc", "", "4a\u{1E}", "0{}"]
+    )
     func invalidPayload(_ body: String) throws {
         var session = EngineIOServerSession.openedOverPolling()
         _ = try session.get(at: 1)

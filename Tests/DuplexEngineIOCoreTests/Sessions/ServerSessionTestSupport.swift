@@ -71,7 +71,9 @@ extension EngineIOServerSession {
     }
 
     /// POSTs a v4 text body and returns the actions.
-    mutating func post(_ text: String, at time: Double, contentType: String? = nil) throws -> [EngineIOServerSessionAction] {
+    mutating func post(_ text: String, at time: Double, contentType: String? = nil) throws
+        -> [EngineIOServerSessionAction]
+    {
         try postReceived(ByteBuffer(string: text), contentType: contentType, now: at(time))
         return drain()
     }

@@ -46,7 +46,10 @@ struct Base64Tests {
         #expect(Array(decoded.readableBytesView) == all)
     }
 
-    @Test("Invalid input is rejected and leaves the buffer unchanged", arguments: ["A", "AB=C", "A===", "****", "Zm9v\n", "Zg==Zg==", "é"])
+    @Test(
+        "Invalid input is rejected and leaves the buffer unchanged",
+        arguments: ["A", "AB=C", "A===", "****", "Zm9v\n", "Zg==Zg==", "é"]
+    )
     func invalid(_ text: String) {
         var buffer = ByteBuffer(string: "x")
         let ok = ByteBuffer(string: text).withUnsafeReadableBytes { Base64.decode($0, into: &buffer) }

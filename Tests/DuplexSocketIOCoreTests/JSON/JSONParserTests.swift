@@ -15,7 +15,7 @@ struct JSONParserTests {
         ("9223372036854775807", .int(Int64.max)),
         ("-9223372036854775808", .int(Int64.min)),
         ("9223372036854775808", .double(9_223_372_036_854_775_808)),
-        ("-9223372036854775809", .int(Int64.min)),  // rounds to -2^63, which fits
+        ("-9223372036854775809", .double(-0x1p63)),  // rounds to -2^63
         ("-1e19", .double(-1e19)),
         ("18446744073709551616", .double(18_446_744_073_709_551_616)),
         ("1.0", .int(1)),
@@ -66,6 +66,14 @@ struct JSONParserTests {
             return
         }
         #expect(fraction == 1.5)
+        // With a fraction or exponent, integral values from 2^53 stay doubles, so that
+        // re-serializing gives JSON.stringify(JSON.parse(text)).
+        let rounded = try JSONValue(parsing: "9007199254740993.0")
+        #expect({ if case .double = rounded { return true } else { return false } }())
+        #expect(rounded.jsonString == "9007199254740992")
+        #expect(try JSONValue(parsing: "1e17").jsonString == "100000000000000000")
+        #expect(try JSONValue(parsing: "36611789534799752.0e0").jsonString == "36611789534799750")
+        #expect({ if case .int(100) = try? JSONValue(parsing: "1e2") { return true } else { return false } }())
         let object = try JSONValue(parsing: "{\"z\":1,\"y\":2,\"x\":3}")
         #expect(object.objectValue?.keys == ["z", "y", "x"])
     }
@@ -138,6 +146,37 @@ struct JSONParserTests {
         #expect(object["k3"] == 40)
         #expect(object["k39"] == 41)
         #expect(object["k0"] == 0)
+    }
+
+    /// SplitMix64, so the inputs are the same on every run.
+    struct SeededGenerator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("arbitrary bytes are accepted, or rejected as invalidJSON/jsonTooDeep; accepted values round-trip")
+    func arbitraryInput() throws {
+        let alphabet = Array(#"{}[]":,.-+eE0123456789tfrulnsa\/bu "#.utf8) + [0x00, 0x0A, 0x1F, 0x80, 0xC3, 0xA9, 0xFF]
+        var random = SeededGenerator(state: 42)
+        var accepted = 0
+        for _ in 0..<20_000 {
+            let count = Int.random(in: 0..<24, using: &random)
+            let bytes = (0..<count).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &random)] }
+            do {
+                let value = try JSONValue(parsing: bytes, maxDepth: 4)
+                accepted += 1
+                #expect(try JSONValue(parsing: value.jsonString) == value)
+            } catch {
+                #expect(error.code == .invalidJSON || error.code == .jsonTooDeep)
+            }
+        }
+        #expect(accepted > 100)
     }
 
     @Test("a ByteBuffer's readable bytes are parsed, not its whole storage")

@@ -240,6 +240,69 @@ struct SocketIOPacketDecoderTests {
         #expect(try decoder.decode(encoded.text, attachments: encoded.attachments) == packet)
     }
 
+    // MARK: Robustness
+
+    /// SplitMix64, so the mutations are the same on every run.
+    struct SeededGenerator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test(
+        "mutated packets are rejected with a decoding code or accepted and re-encode stably",
+        arguments: [SocketIOProtocolVersion.v5, .v4]
+    )
+    func mutations(version: SocketIOProtocolVersion) throws {
+        let decodingCodes: Set<SocketIOError.Code> = [
+            .invalidPacket, .invalidJSON, .jsonTooDeep, .tooManyAttachments, .invalidAttachment,
+        ]
+        let alphabet = Array(#"0123456789-/,[]{}":\_placeholdrumt?&=+% é"#.utf8) + [0x00, 0x1F, 0xFF]
+        let seeds = ProtocolExamples.table.map(\.text) + [#"0/admin?token=a%20b&x=1,"#, #"2["a",{"b":[1.5e3,null,true]}]"#]
+        var random = SeededGenerator(state: 0x5EED)
+        let encoder = SocketIOPacketEncoder(protocolVersion: version)
+        var accepted = 0
+        for _ in 0..<5_000 {
+            var bytes = Array(seeds[Int.random(in: 0..<seeds.count, using: &random)].utf8)
+            for _ in 0...Int.random(in: 0..<3, using: &random) {
+                let position = Int.random(in: 0...bytes.count, using: &random)
+                let byte = alphabet[Int.random(in: 0..<alphabet.count, using: &random)]
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0 where position < bytes.count: bytes.remove(at: position)
+                case 1 where position < bytes.count: bytes[position] = byte
+                default: bytes.insert(byte, at: position)
+                }
+            }
+            // Engine.IO hands text over as String, so invalid UTF-8 never reaches the decoder.
+            let text = String(decoding: bytes, as: UTF8.self)
+            var decoder = SocketIOPacketDecoder(protocolVersion: version)
+            do {
+                var output = try decoder.textReceived(text)
+                while case .awaitingAttachments = output {
+                    output = try decoder.binaryReceived(ByteBuffer(bytes: [0xAB]))
+                }
+                guard case .packet(let packet) = output else { continue }
+                accepted += 1
+                // Re-encoding normalizes once (unused attachments dropped; v4 CONNECT_ERROR as a
+                // string), then is a fixed point.
+                let encoded = encoder.encode(packet)
+                var again = SocketIOPacketDecoder(protocolVersion: version)
+                let redecoded = try #require(try again.decode(encoded.text, attachments: encoded.attachments))
+                #expect(encoder.encode(redecoded) == encoded, "\(text) → \(encoded.text)")
+                if version == .v5 { #expect(redecoded.data == packet.data, "\(text) → \(encoded.text)") }
+            } catch {
+                let code = (error as? SocketIOError)?.code
+                #expect(code.map(decodingCodes.contains) == true, "\(text): \(error)")
+            }
+        }
+        #expect(accepted > 100)
+    }
+
     // MARK: Protocol v4 (protocol.md 4.2.9)
 
     @Test("v4: the CONNECT namespace query becomes the packet's data")
