@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "DuplexWebSocket", targets: ["DuplexWebSocket"]),
         .library(name: "DuplexEngineIOCore", targets: ["DuplexEngineIOCore"]),
         .library(name: "DuplexSocketIOCore", targets: ["DuplexSocketIOCore"]),
+        .library(name: "DuplexEngineIO", targets: ["DuplexEngineIO"]),
         .executable(name: "duplex", targets: ["DuplexCLI"]),
     ],
     dependencies: [
@@ -58,6 +59,22 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
+        // Engine.IO server and client on SwiftNIO: polling over HTTP, WebSocket through DuplexWebSocket.
+        .target(
+            name: "DuplexEngineIO",
+            dependencies: [
+                "DuplexEngineIOCore",
+                "DuplexWebSocket",
+                "DuplexWebSocketCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Sans-I/O Socket.IO v5 (and v4): JSON values, packets, binary attachments.
         .target(
             name: "DuplexSocketIOCore",
@@ -68,6 +85,7 @@ let package = Package(
             name: "DuplexCLI",
             dependencies: [
                 "DuplexWebSocket",
+                "DuplexEngineIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -92,6 +110,16 @@ let package = Package(
         .testTarget(
             name: "DuplexSocketIOCoreTests",
             dependencies: ["DuplexSocketIOCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DuplexEngineIOTests",
+            dependencies: [
+                "DuplexEngineIO",
+                "DuplexWebSocket",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -38,7 +38,7 @@ public struct SocketIOPacketEncoder: Sendable {
         let plan = Plan(packet, protocolVersion: protocolVersion)
         let text = String(unsafeUninitializedCapacity: plan.length) { buffer in
             var output = OutputCursor(buffer)
-            plan.write(packet, to: &output)
+            plan.write(to: &output)
             return output.finish()
         }
         return SocketIOEncodedPacket(text: text, attachments: plan.writer.attachments)
@@ -52,31 +52,26 @@ public struct SocketIOPacketEncoder: Sendable {
         let length = plan.length
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
             var output = OutputCursor(UnsafeMutableBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[0..<length]))
-            plan.write(packet, to: &output)
+            plan.write(to: &output)
             return output.finish()
         }
         return plan.writer.attachments
     }
 
-    /// How to write a packet: the header decisions and the measured payload. It refers to the
-    /// packet's namespace and payload instead of copying them.
+    /// What to write, with the payload already measured.
     private struct Plan {
-        enum Payload {
-            /// The packet's `data`, if any.
-            case packetData
-            /// Protocol v4 replaces the payload (CONNECT: none; CONNECT_ERROR: its message).
-            case replaced(JSONValue?)
-        }
-
         let type: SocketIOPacketType
-        let writesNamespace: Bool
+        /// The namespace, `nil` for the default namespace (written only with a v4 query).
+        let namespace: String?
         /// The protocol v4 CONNECT query.
         let query: String?
-        let payload: Payload
+        let ackID: UInt64?
+        let payload: JSONValue?
         let writer: JSONWriter
         let length: Int
 
         init(_ packet: SocketIOPacket, protocolVersion: SocketIOProtocolVersion) {
+            var payload = packet.data
             let carriesAttachments: Bool
             switch packet.type {
             case .event, .ack, .binaryEvent, .binaryAck: carriesAttachments = true
@@ -84,34 +79,30 @@ public struct SocketIOPacketEncoder: Sendable {
             }
 
             var query: String? = nil
-            var payload = Payload.packetData
             if protocolVersion == .v4 {
                 switch packet.type {
                 case .connect:
                     // socket.io-client 2.x Manager#packet: `packet.nsp += '?' + packet.query` for CONNECT.
-                    if case .object(let object)? = packet.data, !object.isEmpty {
+                    if case .object(let object)? = payload, !object.isEmpty {
                         query = SocketIOPacketEncoder.queryString(object)
                     }
-                    payload = .replaced(nil)
+                    payload = nil
                 case .connectError:
                     // Protocol v4 `ERROR` carries a string (protocol.md 4.2.9 item 2).
-                    if let message = packet.data?["message"], case .string = message { payload = .replaced(message) }
+                    if let message = payload?["message"], case .string = message { payload = message }
                 default:
                     break
                 }
             }
-            self.query = query
-            self.payload = payload
             // An empty namespace is the default one.
-            writesNamespace = (!packet.namespace.isEmpty && packet.namespace != "/") || query != nil
+            let namespace = packet.namespace.isEmpty ? "/" : packet.namespace
+            self.namespace = namespace != "/" || query != nil ? namespace : nil
+            self.query = query
+            self.ackID = packet.ackID
+            self.payload = payload
 
             var writer = JSONWriter(collectsAttachments: carriesAttachments)
-            var length = 0
-            switch payload {
-            case .packetData: if let data = packet.data { length += writer.measure(data) }
-            case .replaced(let data?): length += writer.measure(data)
-            case .replaced(nil): break
-            }
+            var length = payload.map { writer.measure($0) } ?? 0
             self.writer = writer
             let attachmentCount = writer.attachments.count
             // socket.io-parser Encoder#encode: EVENT/ACK with binary become BINARY_EVENT/BINARY_ACK.
@@ -123,36 +114,28 @@ public struct SocketIOPacketEncoder: Sendable {
 
             length += 1
             if type.isBinary { length += JSONWriter.decimalDigitCount(UInt64(attachmentCount)) + 1 }
-            if writesNamespace { length += Self.namespace(of: packet).utf8.count + 1 }
+            if let namespace = self.namespace { length += namespace.utf8.count + 1 }
             if let query { length += 1 + query.utf8.count }
-            if let ackID = packet.ackID { length += JSONWriter.decimalDigitCount(ackID) }
+            if let ackID { length += JSONWriter.decimalDigitCount(ackID) }
             self.length = length
         }
 
-        private static func namespace(of packet: SocketIOPacket) -> String {
-            packet.namespace.isEmpty ? "/" : packet.namespace
-        }
-
-        func write(_ packet: SocketIOPacket, to output: inout OutputCursor) {
+        func write(to output: inout OutputCursor) {
             output.append(type.asciiDigit)
             if type.isBinary {
                 output.appendDecimal(UInt64(writer.attachments.count))
                 output.append(UInt8(ascii: "-"))
             }
-            if writesNamespace {
-                output.appendRaw(Self.namespace(of: packet))
+            if let namespace {
+                output.appendRaw(namespace)
                 if let query {
                     output.append(UInt8(ascii: "?"))
                     output.appendRaw(query)
                 }
                 output.append(UInt8(ascii: ","))
             }
-            if let ackID = packet.ackID { output.appendDecimal(ackID) }
-            switch payload {
-            case .packetData: if let data = packet.data { writer.write(data, to: &output) }
-            case .replaced(let data?): writer.write(data, to: &output)
-            case .replaced(nil): break
-            }
+            if let ackID { output.appendDecimal(ackID) }
+            if let payload { writer.write(payload, to: &output) }
         }
     }
 

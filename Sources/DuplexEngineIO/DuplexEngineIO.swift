@@ -1,0 +1,1 @@
+// Engine.IO over NIO: see EngineIOServer and EngineIOClient.
