@@ -6,12 +6,13 @@ import NIOCore
 /// ``HTTPResponseHeadParser``, so that every way a server can fail becomes one documented code.
 final class ClientUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// The response head, and any bytes that followed it in the same read (the first frames).
+    /// The response head. Bytes that follow it (the first frames) stay buffered here and are
+    /// passed on to the next handler when this one is removed.
     struct Result: Sendable {
         var response: HTTPResponse
-        var leftover: ByteBuffer
     }
 
     private let request: ByteBuffer
@@ -51,19 +52,32 @@ final class ClientUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !done else { return }
         var bytes = unwrapInboundIn(data)
         buffer.writeBuffer(&bytes)
+        // After the head, frames can arrive before the pipeline switches to the WebSocket handler:
+        // keep them for it.
+        guard !done else { return }
         do {
             if let response = try parser.parse(&buffer) {
                 done = true
-                promise.succeed(Result(response: response, leftover: buffer))
+                promise.succeed(Result(response: response))
             }
         } catch {
             done = true
             promise.fail(error)
             context.close(promise: nil)
         }
+    }
+
+    func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
+        if done && buffer.readableBytes > 0 {
+            let leftover = buffer
+            buffer = ByteBuffer()
+            context.fireChannelRead(wrapInboundOut(leftover))
+            // NIOAsyncChannel hands reads to the application on read-complete.
+            context.fireChannelReadComplete()
+        }
+        context.leavePipeline(removalToken: removalToken)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -130,7 +130,6 @@ extension WebSocketConnection {
                 let negotiated = try handshake.validate(response)
                 let shared = ConnectionSharedState()
                 let request = HTTPRequest(method: .get, scheme: url.isSecure ? "https" : "http", authority: url.hostHeader, path: url.target, headerFields: headers)
-                let leftover = result.leftover
                 let asyncChannel = try await channel.eventLoop.submit {
                     // The codec is not Sendable: it is created on the event loop that will own it.
                     let deflate = try negotiated.compression.map { parameters throws(WebSocketError) in
@@ -146,14 +145,14 @@ extension WebSocketConnection {
                     )
                     let pipeline = channel.pipeline.syncOperations
                     let upgradeHandler = try pipeline.handler(type: ClientUpgradeHandler.self)
-                    // The async channel's handlers go in first, so that messages in `leftover`
-                    // (frames that arrived with the 101) are not lost.
+                    // The async channel's handlers go in first, so that the frames the upgrade
+                    // handler buffered after the 101 (forwarded when it is removed) are not lost.
                     let asyncChannel = try NIOAsyncChannel<WebSocketMessage, WebSocketOutbound>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 2, highWatermark: 16))
                     )
                     try pipeline.addHandler(
-                        WebSocketConnectionHandler(configuration: machineConfiguration, shared: shared, logger: logger, leftover: leftover),
+                        WebSocketConnectionHandler(configuration: machineConfiguration, shared: shared, logger: logger),
                         position: .after(upgradeHandler)
                     )
                     pipeline.removeHandler(upgradeHandler, promise: nil)

@@ -17,28 +17,15 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
     private var pingWaiters: [(payload: ByteBuffer, promise: EventLoopPromise<Void>)] = []
-    private var pendingLeftover: ByteBuffer?
 
-    init(
-        configuration: ConnectionStateMachine.Configuration,
-        shared: ConnectionSharedState,
-        logger: Logger,
-        leftover: ByteBuffer? = nil
-    ) {
+    init(configuration: ConnectionStateMachine.Configuration, shared: ConnectionSharedState, logger: Logger) {
         self.machine = ConnectionStateMachine(configuration: configuration, now: .now())
         self.shared = shared
         self.logger = logger
-        self.pendingLeftover = leftover
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         drain(context)
-        if context.channel.isActive, let leftover = pendingLeftover {
-            // Bytes that arrived in the same read as the end of the handshake.
-            pendingLeftover = nil
-            machine.bytesReceived(leftover, now: .now())
-            drain(context)
-        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

@@ -300,6 +300,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             pipeline.removeHandler(self, promise: nil)
             pipeline.removeHandler(name: decoderName, promise: nil)
             pipeline.removeHandler(limitHandler, promise: nil)
+            // Frames the decoder forwarded reach the application on read-complete (NIOAsyncChannel).
+            context.channel.pipeline.fireChannelReadComplete()
             logger.debug("WebSocket accepted", metadata: ["path": "\(request.path ?? "/")", "subprotocol": "\(subprotocol ?? "-")", "extensions": "\(extensionsHeader ?? "-")"])
             server.accepted(accepted)
         } catch {
