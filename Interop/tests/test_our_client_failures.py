@@ -39,7 +39,7 @@ RAW_CASES = [
                  id="wrong-accept-key"),
     pytest.param("no_upgrade_header", [], "invalidHandshakeResponse", "handshake", EXIT_HANDSHAKE, None,
                  id="101-without-upgrade-header"),
-    pytest.param("reset_immediately", [], "connectionReset", "connection", EXIT_CONNECTION, None,
+    pytest.param("reset_immediately", [], "invalidHandshakeResponse", "handshake", EXIT_HANDSHAKE, None,
                  id="reset-before-status-line"),
     pytest.param("status_200", [], "handshakeRejected", "handshake", EXIT_HANDSHAKE, 200, id="plain-http-200"),
     pytest.param("huge_headers", [], "headersTooLarge", "handshake", EXIT_HANDSHAKE, None, id="1MiB-of-headers"),

@@ -64,5 +64,10 @@ peers_setup() {
         peers_check_websockets "$name" "$version"
     done
     ((found)) || peers_die "no pin files in $requirements"
+    # Other peers (python-engineio, python-socketio, uvicorn, aiohttp): one venv per peer-*.txt.
+    for pin_file in "$requirements"/peer-*.txt; do
+        [[ -f "$pin_file" ]] || continue
+        peers_ensure_venv "$(basename "$pin_file" .txt)" "$pin_file"
+    done
     peers_ensure_venv runner "$requirements/runner.txt"
 }

@@ -33,7 +33,7 @@ final class ClientUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler
         } else if !done {
             // The peer closed (or reset) between connect and now: no event will follow.
             done = true
-            promise.fail(WebSocketError(.connectionReset, "connection closed before the handshake request was sent"))
+            promise.fail(WebSocketError.peerClosed(during: "the opening handshake", cause: EndOfStream()))
         }
     }
 

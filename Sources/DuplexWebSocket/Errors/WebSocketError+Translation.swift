@@ -27,7 +27,7 @@ extension WebSocketError {
             case .connectTimeout:
                 return WebSocketError(.openingTimedOut, "TCP connect timed out", cause: error)
             case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed, .inputClosed:
-                return WebSocketError(.connectionReset, "connection closed during \(phase)", cause: error)
+                return peerClosed(during: phase, cause: error)
             default:
                 break
             }
@@ -35,19 +35,26 @@ extension WebSocketError {
         if let ioError = error as? IOError {
             switch ioError.errnoCode {
             case ECONNRESET, EPIPE, ECONNABORTED:
-                return WebSocketError(.connectionReset, "connection reset during \(phase)", cause: error)
+                return peerClosed(during: phase, cause: error)
             default:
                 return WebSocketError(.connectionFailed, "I/O error during \(phase): \(ioError.description)", cause: error)
             }
         }
         if let connectionError = error as? NIOConnectionError {
             let reset = connectionError.connectionErrors.contains { ($0.error as? IOError)?.errnoCode == ECONNRESET }
-            if reset { return WebSocketError(.connectionReset, "connection reset while connecting", cause: error) }
+            if reset { return peerClosed(during: phase, cause: error) }
             return WebSocketError(.connectionFailed, "could not connect", cause: error)
         }
         if error is SocketAddressError {
             return WebSocketError(.connectionFailed, "could not connect", cause: error)
         }
         return WebSocketError(.connectionFailed, "failed during \(phase): \(error)", cause: error)
+    }
+
+    /// The server accepted TCP, then closed or reset it before a complete response. A reset and
+    /// a close get the same code: which one the kernel reports is a matter of timing, and an error
+    /// whose type depends on timing breaks retry loops (DESIGN.md, "What users were bitten by").
+    static func peerClosed(during phase: String, cause: any Error) -> WebSocketError {
+        WebSocketError(.invalidHandshakeResponse, "connection closed or reset by the server during \(phase)", cause: cause)
     }
 }

@@ -239,11 +239,10 @@ public struct ConnectionStateMachine {
     /// The transport closed (EOF, reset or our own close). Emits ``ConnectionAction/closed(_:error:)``.
     public mutating func transportClosed() {
         guard state != .closed else { return }
-        let wasCleanHandshake = closeReceived != nil && closeSent != nil
         state = .closed
         let info = CloseInfo(received: closeReceived, sent: closeSent, receivedThenSent: receivedThenSent)
         var error = failure
-        if error == nil && !(wasCleanHandshake && info.code.isNormal) {
+        if error == nil && !info.isNormal {
             error = WebSocketError(
                 .connectionClosed,
                 closeReceived == nil

@@ -5,7 +5,6 @@ extension WebSocketError {
         private enum Value: String, Hashable, Sendable {
             case invalidURL
             case connectionFailed
-            case connectionReset
             case tlsHandshakeFailed
             case proxyFailed
             case openingTimedOut
@@ -35,8 +34,6 @@ extension WebSocketError {
         public static var invalidURL: Self { Self(.invalidURL) }
         /// TCP could not be established: refused, unreachable, DNS failure.
         public static var connectionFailed: Self { Self(.connectionFailed) }
-        /// The peer reset the TCP connection (or it was otherwise lost) during the handshake.
-        public static var connectionReset: Self { Self(.connectionReset) }
         /// The TLS handshake failed (certificate, protocol, hostname).
         public static var tlsHandshakeFailed: Self { Self(.tlsHandshakeFailed) }
         /// The HTTP proxy refused the CONNECT request or was unreachable.
@@ -47,8 +44,10 @@ extension WebSocketError {
         public static var cancelled: Self { Self(.cancelled) }
         /// The server answered the upgrade with a status other than 101; see ``WebSocketError/response``.
         public static var handshakeRejected: Self { Self(.handshakeRejected) }
-        /// The server's response is not a valid WebSocket handshake: closed before or while
-        /// reading the status line, garbage, bad `Sec-WebSocket-Accept`, missing `Upgrade`/`Connection`.
+        /// The server's response is not a valid WebSocket handshake: the connection was closed or
+        /// reset before or while reading the status line (whichever the kernel reports: the code
+        /// does not depend on that timing), garbage, bad `Sec-WebSocket-Accept`, missing
+        /// `Upgrade`/`Connection`.
         public static var invalidHandshakeResponse: Self { Self(.invalidHandshakeResponse) }
         /// The peer's HTTP head exceeded the configured size or header-count limit.
         public static var headersTooLarge: Self { Self(.headersTooLarge) }
@@ -82,7 +81,7 @@ extension WebSocketError {
         /// The family of failure, for retry decisions and exit codes.
         public var category: Category {
             switch value {
-            case .invalidURL, .connectionFailed, .connectionReset, .tlsHandshakeFailed, .proxyFailed,
+            case .invalidURL, .connectionFailed, .tlsHandshakeFailed, .proxyFailed,
                 .openingTimedOut, .cancelled:
                 return .connection
             case .handshakeRejected, .invalidHandshakeResponse, .headersTooLarge, .negotiationFailed,

@@ -74,10 +74,11 @@ public struct CloseInfo: Hashable, Sendable, CustomStringConvertible {
     /// The reason received from the peer (empty if none).
     public var reason: String { received?.reason ?? "" }
 
-    /// Whether both sides exchanged close frames with a normal code.
+    /// Whether both sides exchanged close frames and the peer's code means an orderly closure:
+    /// 1000, 1001, or no code at all (1005, RFC 6455 §7.1.5: what a browser's `close()` sends).
     public var isNormal: Bool {
         guard let received, sent != nil else { return false }
-        return received.code.isNormal
+        return received.code.isNormal || received.code == .noStatusReceived
     }
 
     public var description: String {

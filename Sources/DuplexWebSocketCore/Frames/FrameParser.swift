@@ -87,7 +87,9 @@ public struct FrameParser: Sendable {
             maskKey = key
             headerSize += 4
         }
-        guard buffer.readableBytes >= headerSize + payloadLength else { return nil }
+        // The header is buffered (its bytes were read above); subtracting cannot overflow where
+        // `headerSize + payloadLength` can, for a length near 2^63 and no frame size limit.
+        guard buffer.readableBytes - headerSize >= payloadLength else { return nil }
 
         buffer.moveReaderIndex(forwardBy: headerSize)
         if masked && payloadLength > 0 {

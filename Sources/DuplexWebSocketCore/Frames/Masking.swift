@@ -8,7 +8,7 @@ public enum Masking {
     @inlinable
     public static func apply(key: UInt32, keyOffset: Int = 0, to bytes: UnsafeMutableRawBufferPointer) -> Int {
         let count = bytes.count
-        guard count > 0, let base = bytes.baseAddress else { return keyOffset }
+        guard count > 0, let base = bytes.baseAddress else { return keyOffset & 3 }
         // `key` holds the 4 masking bytes in wire order (big-endian); rotate it so byte 0 of the
         // rotated key lines up with `keyOffset`.
         let shift = UInt32((keyOffset & 3) * 8)

@@ -46,7 +46,8 @@ public struct UTF8Validator: Sendable, Hashable {
                 pointer += 1
                 remaining -= 1
             }
-            return true
+            // Also false for an empty chunk after an earlier failure: the text stays invalid.
+            return state != Self.reject
         }
     }
 

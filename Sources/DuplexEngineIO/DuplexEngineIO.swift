@@ -1,1 +1,0 @@
-// Engine.IO over NIO: see EngineIOServer and EngineIOClient.

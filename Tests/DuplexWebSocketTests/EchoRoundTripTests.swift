@@ -1,0 +1,189 @@
+import DuplexWebSocket
+import DuplexWebSocketCore
+import HTTPTypes
+import NIOCore
+import Testing
+
+/// Messages sent by a Duplex client come back unchanged from a Duplex echo server
+/// (RFC 6455 §5.6 data frames, §5.4 fragmentation, RFC 7692 compression).
+@Suite("Echo round trips over loopback", .timeLimit(.minutes(1)))
+struct EchoRoundTripTests {
+    /// Messages of every kind and size, each echoed back unchanged.
+    static let messages: [(name: String, message: WebSocketMessage)] = [
+        ("text", .text("hello, wörld 👋")),
+        ("binary", .binary([0, 1, 2, 0xFF, 0xFE])),
+        ("empty text", .text("")),
+        ("empty binary", .binary([UInt8]())),
+        ("1 MiB binary", .binary((0..<(1 << 20)).map { _ in UInt8.random(in: 0...255) })),
+        ("1 MiB text", .text(String(repeating: "Duplex ", count: (1 << 20) / 7))),
+    ]
+
+    @Test("RFC 6455 §5.6: data messages round-trip, with and without permessage-deflate", arguments: [false, true])
+    func dataMessagesRoundTrip(compressed: Bool) async throws {
+        try await withTimeout {
+            try await withServer(router: echoRouter()) { server in
+                let configuration = WebSocketClientConfiguration.test { $0.compression = compressed ? .default : nil }
+                try await WebSocketConnection.connect(to: server.url("/echo"), configuration: configuration, logger: .test) { connection in
+                    // RFC 7692 §5: the server accepted the offer exactly when one was made.
+                    #expect((connection.extensions?.contains("permessage-deflate") ?? false) == compressed)
+                    var replies = connection.messages.makeAsyncIterator()
+                    for (name, message) in Self.messages {
+                        try await connection.send(message)
+                        let reply = try await replies.next()
+                        #expect(reply == message, "\(name)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("RFC 6455 §5.4: a fragmented send arrives as one message", arguments: [false, true])
+    func fragmentedSend(compressed: Bool) async throws {
+        try await withTimeout {
+            try await withServer(router: echoRouter()) { server in
+                let configuration = WebSocketClientConfiguration.test { $0.compression = compressed ? .default : nil }
+                try await WebSocketConnection.connect(to: server.url("/echo"), configuration: configuration, logger: .test) { connection in
+                    var replies = connection.messages.makeAsyncIterator()
+                    let text = String((0..<10_000).map { _ in "abcdéf€𝄞".randomElement() ?? "a" })
+                    // A fragment boundary inside multi-byte UTF-8 sequences must not matter.
+                    try await connection.send(.text(text), fragmentSize: 333)
+                    #expect(try await replies.next()?.text == text)
+                    let bytes = (0..<5000).map { UInt8(truncatingIfNeeded: $0) }
+                    try await connection.send(.binary(bytes), fragmentSize: 1000)
+                    #expect(try await replies.next()?.bytes == bytes)
+                    // Streaming with sendFragment, the last fragment empty.
+                    try await connection.sendFragment(ByteBuffer(string: "stream"), kind: .text, isFinal: false)
+                    try await connection.sendFragment(ByteBuffer(string: "ed"), kind: .text, isFinal: false)
+                    try await connection.sendFragment(ByteBuffer(), kind: .text, isFinal: true)
+                    #expect(try await replies.next()?.text == "streamed")
+                }
+            }
+        }
+    }
+
+    @Test("RFC 6455 §6.1: many messages arrive in the order they were sent")
+    func manyMessagesInOrder() async throws {
+        try await withTimeout {
+            try await withServer(router: echoRouter()) { server in
+                try await WebSocketConnection.connect(to: server.url("/echo"), configuration: .test(), logger: .test) { connection in
+                    let count = 2000
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for index in 0..<count { try await connection.send(text: "message \(index)") }
+                        }
+                        var received = 0
+                        for try await message in connection.messages {
+                            #expect(message.text == "message \(received)")
+                            received += 1
+                            if received == count { break }
+                        }
+                        #expect(received == count)
+                        try await group.waitForAll()
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("Several concurrent connections each get their own echoes")
+    func concurrentConnections() async throws {
+        try await withTimeout {
+            try await withServer(router: echoRouter()) { server in
+                try await withThrowingTaskGroup(of: Int.self) { group in
+                    for client in 0..<8 {
+                        group.addTask {
+                            try await WebSocketConnection.connect(to: server.url("/echo"), configuration: .test(), logger: .test) { connection in
+                                var replies = connection.messages.makeAsyncIterator()
+                                var matched = 0
+                                for index in 0..<50 {
+                                    try await connection.send(text: "client \(client) message \(index)")
+                                    if try await replies.next()?.text == "client \(client) message \(index)" { matched += 1 }
+                                }
+                                return matched
+                            }
+                        }
+                    }
+                    var total = 0
+                    for try await matched in group { total += matched }
+                    #expect(total == 8 * 50)
+                }
+            }
+        }
+    }
+
+    @Test("RFC 6455 §4.2.2: the server selects the client's first offered subprotocol that it supports")
+    func subprotocolFromServerList() async throws {
+        try await withTimeout {
+            let configuration = WebSocketServerConfiguration.test { $0.subprotocols = ["chat.v2", "chat.v1"] }
+            var router = WebSocketRouter()
+            router.webSocket("/chat") { connection in try await connection.send(text: connection.subprotocol ?? "none") }
+            try await withServer(configuration, router: router) { server in
+                let offers: [(offered: [String], selected: String?)] = [
+                    (["chat.v1", "chat.v2"], "chat.v1"),
+                    (["chat.v3", "chat.v2"], "chat.v2"),
+                    (["chat.v3"], nil),
+                    ([], nil),
+                ]
+                for (offered, selected) in offers {
+                    let client = WebSocketClientConfiguration.test { $0.subprotocols = offered }
+                    try await WebSocketConnection.connect(to: server.url("/chat"), configuration: client, logger: .test) { connection in
+                        #expect(connection.subprotocol == selected, "offered \(offered)")
+                        var messages = connection.messages.makeAsyncIterator()
+                        #expect(try await messages.next()?.text == selected ?? "none", "offered \(offered)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("The upgrade hook overrides the subprotocol selection, or selects none")
+    func subprotocolFromHook() async throws {
+        try await withTimeout {
+            let configuration = WebSocketServerConfiguration.test { $0.subprotocols = ["chat.v1", "chat.v2"] }
+            var router = WebSocketRouter()
+            router.webSocket("/v2", shouldUpgrade: { _ in .accept(subprotocol: "chat.v2") }) { _ in }
+            router.webSocket("/none", shouldUpgrade: { _ in .accept(subprotocol: .some(nil)) }) { _ in }
+            router.webSocket(
+                "/offers",
+                shouldUpgrade: { request in .accept(subprotocol: request.offeredSubprotocols.last) }
+            ) { _ in }
+            try await withServer(configuration, router: router) { server in
+                let client = WebSocketClientConfiguration.test { $0.subprotocols = ["chat.v1", "chat.v2"] }
+                for (path, expected) in [("/v2", "chat.v2"), ("/none", nil), ("/offers", "chat.v2")] as [(String, String?)] {
+                    let selected = try await WebSocketConnection.connect(to: server.url(path), configuration: client, logger: .test) {
+                        $0.subprotocol
+                    }
+                    #expect(selected == expected, "\(path)")
+                }
+            }
+        }
+    }
+
+    @Test("RFC 7692: compression is negotiated only when both sides enable it")
+    func compressionNegotiation() async throws {
+        try await withTimeout {
+            var router = WebSocketRouter()
+            router.webSocket("/ws") { _ in }
+            router.webSocket("/plain", shouldUpgrade: { _ in .accept(compression: false) }) { _ in }
+            for serverCompression in [true, false] {
+                try await withServer(.test(compression: serverCompression ? .default : nil), router: router) { server in
+                    for clientCompression in [true, false] {
+                        let client = WebSocketClientConfiguration.test { $0.compression = clientCompression ? .default : nil }
+                        let extensions = try await WebSocketConnection.connect(to: server.url("/ws"), configuration: client, logger: .test) {
+                            $0.extensions
+                        }
+                        #expect(
+                            (extensions?.hasPrefix("permessage-deflate") ?? false) == (serverCompression && clientCompression),
+                            "server \(serverCompression), client \(clientCompression): \(extensions ?? "none")"
+                        )
+                        // The hook declines compression for one connection.
+                        let declined = try await WebSocketConnection.connect(to: server.url("/plain"), configuration: client, logger: .test) {
+                            $0.extensions
+                        }
+                        #expect(declined == nil)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import DuplexWebSocketCore
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A thread-safe counter.
+final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+    var current: Int { value.load(ordering: .relaxed) }
+    @discardableResult
+    func increment() -> Int { value.add(1, ordering: .relaxed).newValue }
+}
+
+/// A hand-written TCP server on 127.0.0.1 whose every connection runs `handler`: the misbehaving
+/// servers of the error-contract tests.
+enum RawServer {
+    struct Info: Sendable {
+        let port: Int
+        /// Connections accepted so far.
+        let accepted: Counter
+        func url(_ path: String = "/") -> String { "ws://127.0.0.1:\(port)\(path)" }
+    }
+
+    /// Listens (on `port`, or a free one) while `body` runs; then stops listening and cancels
+    /// the handlers still running.
+    static func withServer<T: Sendable>(
+        port: Int = 0,
+        handler: @escaping @Sendable (RawConnection) async throws -> Void,
+        _ body: (Info) async throws -> T
+    ) async throws -> T {
+        let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let info = Info(port: serverChannel.channel.localAddress?.port ?? 0, accepted: Counter())
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try? await serverChannel.executeThenClose { connections in
+                    await withDiscardingTaskGroup { handlers in
+                        do {
+                            for try await connection in connections {
+                                info.accepted.increment()
+                                handlers.addTask {
+                                    try? await connection.executeThenClose { inbound, outbound in
+                                        try await handler(
+                                            RawConnection(role: .server, channel: connection.channel, inbound: inbound, outbound: outbound)
+                                        )
+                                    }
+                                }
+                            }
+                        } catch {}
+                    }
+                }
+            }
+            let result: Result<T, any Error>
+            do {
+                result = .success(try await body(info))
+            } catch {
+                result = .failure(error)
+            }
+            group.cancelAll()
+            try? await group.waitForAll()
+            return try result.get()
+        }
+    }
+}
+
+/// A hand-written TCP client: the misbehaving clients of the server tests.
+enum RawClient {
+    /// Connects to 127.0.0.1:`port` and runs `body` with the connection, then closes it.
+    static func withConnection<T: Sendable>(port: Int, _ body: (RawConnection) async throws -> T) async throws -> T {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await body(RawConnection(role: .client, channel: channel.channel, inbound: inbound, outbound: outbound))
+        }
+    }
+
+    /// Sends `request` on a new connection and reads one response (nil if the server closed first).
+    static func exchange(port: Int, _ request: String) async throws -> RawResponse? {
+        try await withConnection(port: port) { connection in
+            try await connection.write(request)
+            return try await connection.readResponse()
+        }
+    }
+}
