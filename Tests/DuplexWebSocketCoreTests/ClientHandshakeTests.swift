@@ -104,7 +104,8 @@ struct ClientHandshakeTests {
 
     @Test(
         "§4.1 item 2: Upgrade must be websocket (case-insensitive)",
-        arguments: [([], false), (["h2c"], false), (["websockets"], false), ([""], false), (["WebSocket"], true), (["WEBSOCKET"], true)] as [([String], Bool)]
+        arguments: [([], false), (["h2c"], false), (["websockets"], false), ([""], false), (["WebSocket"], true), (["WEBSOCKET"], true)]
+            as [([String], Bool)]
     )
     func upgradeHeader(values: [String], valid: Bool) {
         let error = validationError(handshake, response(replacing: .upgrade, with: values))
@@ -120,7 +121,8 @@ struct ClientHandshakeTests {
         ] as [([String], Bool)]
     )
     func connectionHeader(values: [String], valid: Bool) {
-        #expect(validationError(handshake, response(replacing: .connection, with: values))?.code == (valid ? nil : .invalidHandshakeResponse))
+        #expect(
+            validationError(handshake, response(replacing: .connection, with: values))?.code == (valid ? nil : .invalidHandshakeResponse))
     }
 
     @Test(
@@ -157,7 +159,9 @@ struct ClientHandshakeTests {
         #expect(error?.response != nil)
 
         let offering = ClientHandshake(host: "h", target: "/", compression: PerMessageDeflateConfiguration(), key: key)
-        #expect(validationError(offering, response(replacing: .secWebSocketExtensions, with: ["x-webkit-deflate-frame"]))?.code == .negotiationFailed)
+        #expect(
+            validationError(offering, response(replacing: .secWebSocketExtensions, with: ["x-webkit-deflate-frame"]))?.code
+                == .negotiationFailed)
         let negotiated = try offering.validate(response(replacing: .secWebSocketExtensions, with: ["permessage-deflate"]))
         #expect(negotiated.compression == PerMessageDeflateParameters())
         #expect(negotiated.extensionsHeader == "permessage-deflate")

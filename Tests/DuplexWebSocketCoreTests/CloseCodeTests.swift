@@ -56,7 +56,7 @@ struct CloseCodeTests {
         "Autobahn 7.7.x: the valid codes are accepted and echoed",
         arguments: [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999] as [UInt16]
     )
-    func autobahnValidCodes(code: UInt16) {
+    func autobahnValidCodes(code: UInt16) throws {
         #expect(try decodeClose(WireFrame.closeBody(code)).get() == CloseFrame(code: CloseCode(code)))
         var machine = MachineHarness(.server)
         #expect(machine.receiveClose(code) == [.writeClose(code), .closeTransport])
@@ -72,7 +72,7 @@ struct CloseCodeTests {
     }
 
     @Test("§5.5.1: an empty close body stands for 1005 (no status)")
-    func emptyBody() {
+    func emptyBody() throws {
         #expect(try decodeClose([]).get() == CloseFrame(code: .noStatusReceived))
     }
 
@@ -82,14 +82,17 @@ struct CloseCodeTests {
     }
 
     @Test("§5.5.1: the reason is UTF-8; invalid UTF-8 is 1007 (invalidUTF8)")
-    func reasons() {
-        #expect(try decodeClose(WireFrame.closeBody(1000, Array("bye κόσμε".utf8))).get() == CloseFrame(code: .normalClosure, reason: "bye κόσμε"))
+    func reasons() throws {
+        #expect(
+            try decodeClose(WireFrame.closeBody(1000, Array("bye κόσμε".utf8))).get()
+                == CloseFrame(code: .normalClosure, reason: "bye κόσμε"))
         #expect(try decodeClose(WireFrame.closeBody(1000, [UInt8](repeating: 0x61, count: 123))).get().reason.utf8.count == 123)
         for bad: [UInt8] in [[0xFF], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0x61, 0xCE], [0xF4, 0x90, 0x80, 0x80]] {
             #expect(closeErrorCode(WireFrame.closeBody(1000, bad)) == .invalidUTF8)
         }
         // With validation off the reason is decoded leniently instead.
-        let lenient = try? ConnectionStateMachine.parseClosePayload(ByteBuffer(bytes: WireFrame.closeBody(1000, [0xFF])), validatesUTF8: false)
+        let lenient = try? ConnectionStateMachine.parseClosePayload(
+            ByteBuffer(bytes: WireFrame.closeBody(1000, [0xFF])), validatesUTF8: false)
         #expect(lenient?.code == .normalClosure)
     }
 
@@ -97,7 +100,7 @@ struct CloseCodeTests {
     func sliceBody() {
         var buffer = ByteBuffer(bytes: [0xAA, 0x03, 0xE9, 0x61])
         buffer.moveReaderIndex(forwardBy: 1)
-        #expect(try? ConnectionStateMachine.parseClosePayload(buffer) == CloseFrame(code: .goingAway, reason: "a"))
+        #expect((try? ConnectionStateMachine.parseClosePayload(buffer)) == CloseFrame(code: .goingAway, reason: "a"))
     }
 
     @Test("CloseCode: equality by value, names, isNormal")
@@ -134,6 +137,8 @@ struct CloseCodeTests {
         #expect(!CloseInfo(received: nil, sent: bye, receivedThenSent: false).isNormal)
         #expect(!CloseInfo(received: CloseFrame(code: .protocolError), sent: bye, receivedThenSent: false).isNormal)
         // A close frame without a body (what browsers send for `close()`) ends normally too.
-        #expect(CloseInfo(received: CloseFrame(code: .noStatusReceived), sent: CloseFrame(code: .noStatusReceived), receivedThenSent: true).isNormal)
+        #expect(
+            CloseInfo(received: CloseFrame(code: .noStatusReceived), sent: CloseFrame(code: .noStatusReceived), receivedThenSent: true)
+                .isNormal)
     }
 }

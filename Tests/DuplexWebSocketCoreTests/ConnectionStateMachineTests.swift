@@ -9,7 +9,8 @@ private let bothRoles: [Role] = [.client, .server]
 private let compressedHello: [UInt8] = [0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00]
 
 private func deflate(for role: Role) throws -> PerMessageDeflate {
-    try PerMessageDeflate(parameters: PerMessageDeflateParameters(), isClient: role == .client, configuration: PerMessageDeflateConfiguration())
+    try PerMessageDeflate(
+        parameters: PerMessageDeflateParameters(), isClient: role == .client, configuration: PerMessageDeflateConfiguration())
 }
 
 @Suite("RFC 6455 §5.6: data frames")
@@ -100,7 +101,10 @@ struct ConnectionDataTests {
     @Test("§5.6: the text of an invalid UTF-8 message is delivered untouched when validation is off")
     func validationOff() {
         var machine = MachineHarness(.server, validatesUTF8: false)
-        #expect(machine.receive(.text, [0xFF, 0xC0, 0x80]) == [.deliver(WebSocketMessage(kind: .text, data: ByteBuffer(bytes: [0xFF, 0xC0, 0x80])))])
+        #expect(
+            machine.receive(.text, [0xFF, 0xC0, 0x80]) == [
+                .deliver(WebSocketMessage(kind: .text, data: ByteBuffer(bytes: [0xFF, 0xC0, 0x80])))
+            ])
         #expect(machine.receive(.text, [0xED], fin: false) == [])
         #expect(machine.receive(.continuation, [0xA0]) == [.deliver(WebSocketMessage(kind: .text, data: ByteBuffer(bytes: [0xED, 0xA0])))])
     }

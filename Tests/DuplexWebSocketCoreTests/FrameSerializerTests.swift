@@ -138,7 +138,9 @@ struct FrameExamplesTests {
         #expect(serialize(.ping, Self.hello).header == ping)
         #expect(serialize(.pong, Self.hello, maskKey: 0x37FA_213D).header == pong)
         var buffer = ByteBuffer(bytes: pong)
-        #expect(try FrameParser(role: .server, maxFrameSize: 125).nextFrame(from: &buffer) == Frame(opcode: .pong, payload: ByteBuffer(bytes: Self.hello)))
+        #expect(
+            try FrameParser(role: .server, maxFrameSize: 125).nextFrame(from: &buffer)
+                == Frame(opcode: .pong, payload: ByteBuffer(bytes: Self.hello)))
 
         // A client that receives the ping answers with a masked pong carrying "Hello".
         var client = MachineHarness(.client)
@@ -156,7 +158,8 @@ struct FrameExamplesTests {
 
         // A server answers unmasked.
         var server = MachineHarness(.server)
-        server.machine.bytesReceived(ByteBuffer(bytes: WireFrame.bytes(opcode: 0x9, payload: Self.hello, maskKey: [1, 2, 3, 4])), now: at(0))
+        server.machine.bytesReceived(
+            ByteBuffer(bytes: WireFrame.bytes(opcode: 0x9, payload: Self.hello, maskKey: [1, 2, 3, 4])), now: at(0))
         #expect(server.machine.nextAction() == .write(ByteBuffer(bytes: [0x8A, 0x05] + Self.hello)))
         #expect(server.machine.nextAction() == nil)
     }

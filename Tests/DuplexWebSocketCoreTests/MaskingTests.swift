@@ -49,7 +49,9 @@ struct MaskingTests {
         var pieces = original
         let cut = min(split, original.count)
         let offset = pieces.withUnsafeMutableBytes { Masking.apply(key: key, to: UnsafeMutableRawBufferPointer(rebasing: $0[..<cut])) }
-        pieces.withUnsafeMutableBytes { _ = Masking.apply(key: key, keyOffset: offset, to: UnsafeMutableRawBufferPointer(rebasing: $0[cut...])) }
+        pieces.withUnsafeMutableBytes {
+            _ = Masking.apply(key: key, keyOffset: offset, to: UnsafeMutableRawBufferPointer(rebasing: $0[cut...]))
+        }
         #expect(pieces == whole)
     }
 
@@ -70,7 +72,9 @@ struct MaskingTests {
         let original = random.bytes(4099)
         let key: UInt32 = 0x1234_5678
         var bytes = original
-        bytes.withUnsafeMutableBytes { _ = Masking.apply(key: key, keyOffset: start, to: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
+        bytes.withUnsafeMutableBytes {
+            _ = Masking.apply(key: key, keyOffset: start, to: UnsafeMutableRawBufferPointer(rebasing: $0[start...]))
+        }
         #expect(Array(bytes[..<start]) == Array(original[..<start]))
         #expect(Array(bytes[start...]) == WireFrame.naiveMask(Array(original[start...]), key: Self.keyBytes(key), keyOffset: start))
     }

@@ -60,7 +60,9 @@ struct ServerHandshakeTests {
         #expect(request.extensionOffers == [])
     }
 
-    @Test("§4.2.1 item 1: a method other than GET gets 405 with Allow: GET", arguments: [HTTPRequest.Method.post, .put, .head, .options, .delete, .connect, .patch])
+    @Test(
+        "§4.2.1 item 1: a method other than GET gets 405 with Allow: GET",
+        arguments: [HTTPRequest.Method.post, .put, .head, .options, .delete, .connect, .patch])
     func methodNotAllowed(method: HTTPRequest.Method) throws {
         let rejected = try #require(rejection(method: method, fields(rfcRequest)))
         #expect(rejected.status == .methodNotAllowed)

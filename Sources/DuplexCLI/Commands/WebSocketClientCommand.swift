@@ -76,7 +76,7 @@ struct WebSocketClientCommand: AsyncParsableCommand {
     /// code: 0 for 1000/1001, 6 otherwise.
     static func reportClose(_ info: CloseInfo?) -> ExitCode {
         printError("closed code=\(info?.code.rawValue ?? 1006) reason=\(info?.reason ?? "")")
-        guard let info, info.received != nil, info.code.isNormal else { return ExitCode(ExitStatus.closed) }
+        guard let info, info.isNormal else { return ExitCode(ExitStatus.closed) }
         return ExitCode(ExitStatus.normalClose)
     }
 

@@ -212,7 +212,10 @@ public struct ConnectionStateMachine {
 
     /// A timer scheduled with ``ConnectionAction/scheduleTimer(_:)`` fired.
     public mutating func timerFired(now: NIODeadline) {
-        if let closeDeadline, now >= closeDeadline, state != .closed {
+        // A stale timer after the transport closed must not reschedule itself (the close
+        // deadline is still set and already past).
+        guard state != .closed else { return }
+        if let closeDeadline, now >= closeDeadline {
             // RFC 6455 §7.1.1: the client closes TCP itself if the server does not in a reasonable time.
             self.closeDeadline = nil
             actions.append(.closeTransport)
@@ -453,7 +456,10 @@ public struct ConnectionStateMachine {
     }
 
     private mutating func scheduleTimer() {
-        let candidates = [closeDeadline, outstandingPing?.deadline, outstandingPing == nil ? nextPingAt : nil]
+        // Keepalive timers only matter while open: once closing, a past ping deadline would be
+        // rescheduled on every firing (a busy loop) until the close timeout.
+        let keepAliveDeadline = state != .open ? nil : outstandingPing?.deadline ?? nextPingAt
+        let candidates = [closeDeadline, keepAliveDeadline]
         if let earliest = candidates.compactMap({ $0 }).min() {
             actions.append(.scheduleTimer(earliest))
         }
