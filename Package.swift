@@ -66,9 +66,11 @@ let package = Package(
                 "DuplexEngineIOCore",
                 "DuplexWebSocket",
                 "DuplexWebSocketCore",
+                "CDuplexZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,7 +101,11 @@ let package = Package(
         ),
         .testTarget(
             name: "DuplexWebSocketCoreTests",
-            dependencies: ["DuplexWebSocketCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "DuplexWebSocketCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -116,7 +122,12 @@ let package = Package(
             name: "DuplexEngineIOTests",
             dependencies: [
                 "DuplexEngineIO",
+                "DuplexEngineIOCore",
                 "DuplexWebSocket",
+                "DuplexWebSocketCore",
+                "CDuplexZlib",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

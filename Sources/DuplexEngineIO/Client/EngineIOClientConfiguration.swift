@@ -30,6 +30,9 @@ public struct EngineIOClientConfiguration: Sendable {
     /// The POST batch size used when the server's handshake carries no `maxPayload`
     /// (python-engineio before 4.11). Default 1,000,000 bytes.
     public var defaultMaxPayload: Int
+    /// The most packets packed into one POST. Default 16, the most a python-engineio server
+    /// decodes per payload (it silently drops a POST with more).
+    public var maxPacketsPerPost: Int
     /// The largest polling response body accepted, in bytes. Default 16 MiB.
     public var maxResponseBodySize: Int
     /// The most packets accepted in one polling response. Default 4096.
@@ -56,6 +59,7 @@ public struct EngineIOClientConfiguration: Sendable {
         requestTimeout: Duration = .seconds(20),
         upgradeTimeout: Duration = .seconds(10),
         defaultMaxPayload: Int = 1_000_000,
+        maxPacketsPerPost: Int = 16,
         maxResponseBodySize: Int = 16 << 20,
         maxPacketsPerPayload: Int = 4096,
         maxBufferedSendCount: Int = 1024,
@@ -73,6 +77,7 @@ public struct EngineIOClientConfiguration: Sendable {
         self.requestTimeout = requestTimeout
         self.upgradeTimeout = upgradeTimeout
         self.defaultMaxPayload = defaultMaxPayload
+        self.maxPacketsPerPost = maxPacketsPerPost
         self.maxResponseBodySize = maxResponseBodySize
         self.maxPacketsPerPayload = maxPacketsPerPayload
         self.maxBufferedSendCount = maxBufferedSendCount
@@ -86,7 +91,8 @@ public struct EngineIOClientConfiguration: Sendable {
             transports: allowsUpgrade ? transports : Array(transports.prefix(1)),
             upgradeTimeout: upgradeTimeout,
             maxPacketsPerPayload: maxPacketsPerPayload,
-            defaultMaxPayload: defaultMaxPayload
+            defaultMaxPayload: defaultMaxPayload,
+            maxPacketsPerPost: maxPacketsPerPost
         )
     }
 

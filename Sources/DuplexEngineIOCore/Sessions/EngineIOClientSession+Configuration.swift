@@ -14,18 +14,24 @@ extension EngineIOClientSession {
         /// The POST batch size when the server's handshake has no `maxPayload` (python-engineio
         /// before 4.11). Default 1,000,000.
         public var defaultMaxPayload: Int
+        /// The most packets packed into one POST. Default 16: python-engineio's server decodes at
+        /// most 16 packets per payload (`Payload.max_decode_packets`) and silently drops a POST
+        /// with more (it logs the error and answers 200 `ok`).
+        public var maxPacketsPerPost: Int
 
         /// Creates a configuration; every parameter has a default.
         public init(
             transports: [EngineIOTransport] = [.polling, .websocket],
             upgradeTimeout: Duration = .seconds(10),
             maxPacketsPerPayload: Int = 4096,
-            defaultMaxPayload: Int = 1_000_000
+            defaultMaxPayload: Int = 1_000_000,
+            maxPacketsPerPost: Int = 16
         ) {
             self.transports = transports
             self.upgradeTimeout = upgradeTimeout
             self.maxPacketsPerPayload = maxPacketsPerPayload
             self.defaultMaxPayload = defaultMaxPayload
+            self.maxPacketsPerPost = maxPacketsPerPost
         }
 
         /// Checks the transports (non-empty, known, no repeats) and limits.
@@ -40,7 +46,7 @@ extension EngineIOClientSession {
             guard upgradeTimeout > .zero else {
                 throw EngineIOError(.invalidConfiguration, "upgradeTimeout must be positive")
             }
-            guard maxPacketsPerPayload >= 1, defaultMaxPayload >= 1 else {
+            guard maxPacketsPerPayload >= 1, defaultMaxPayload >= 1, maxPacketsPerPost >= 1 else {
                 throw EngineIOError(.invalidConfiguration, "limits must be at least 1")
             }
         }

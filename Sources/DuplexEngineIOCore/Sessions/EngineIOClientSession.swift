@@ -357,9 +357,11 @@ public struct EngineIOClientSession: Sendable {
         needsFlush = false
         guard case .polling = state, !isPostInFlight, !outbox.isEmpty else { return }
         if case .pausing = upgrade { return }
-        // protocol.md 4.1.4: "clients should pack packets up to maxPayload bytes per POST".
+        // protocol.md 4.1.4: "clients should pack packets up to maxPayload bytes per POST"; and
+        // no more packets than the server decodes per payload (python-engineio: 16).
         let (body, count) = EngineIOPollingFormat.v4.encodePayload(
             outbox,
+            maxPackets: configuration.maxPacketsPerPost,
             maxBytes: handshake?.maxPayload ?? configuration.defaultMaxPayload
         )
         outbox.removeFirst(count)

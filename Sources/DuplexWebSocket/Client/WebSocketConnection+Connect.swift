@@ -144,7 +144,15 @@ extension WebSocketConnection {
                         deflate: deflate
                     )
                     let pipeline = channel.pipeline.syncOperations
-                    let upgradeHandler = try pipeline.handler(type: ClientUpgradeHandler.self)
+                    guard channel.isActive, let upgradeHandler = try? pipeline.handler(type: ClientUpgradeHandler.self) else {
+                        // The server closed TCP right after its 101, before this hop to the event
+                        // loop: the pipeline is gone. RFC 6455 §7.1.5: no close frame, code 1006.
+                        throw WebSocketError(
+                            .connectionClosed,
+                            "the server closed the connection right after the opening handshake",
+                            closeInfo: CloseInfo(received: nil, sent: nil, receivedThenSent: false)
+                        )
+                    }
                     // The async channel's handlers go in first, so that the frames the upgrade
                     // handler buffered after the 101 (forwarded when it is removed) are not lost.
                     let asyncChannel = try NIOAsyncChannel<WebSocketMessage, WebSocketOutbound>(
@@ -166,6 +174,10 @@ extension WebSocketConnection {
                     subprotocol: negotiated.subprotocol,
                     extensions: negotiated.extensionsHeader
                 )
+            } catch var rejection as WebSocketError where rejection.code == .handshakeRejected {
+                channel.close(promise: nil)
+                rejection.responseBody = result.body
+                throw rejection
             } catch {
                 channel.close(promise: nil)
                 throw error

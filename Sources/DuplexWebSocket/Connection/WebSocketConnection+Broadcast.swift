@@ -25,10 +25,13 @@ extension WebSocketConnection {
                 report.skippedClosed += 1
                 continue
             }
-            guard connection.channel.isWritable else {
+            // The queued bytes cover broadcasts the event loop has not run yet, which the
+            // channel's writability does not reflect.
+            guard connection.channel.isWritable, connection.shared.queuedBytes <= ConnectionSharedState.maxQueuedBytes else {
                 report.skippedSlow += 1
                 continue
             }
+            _ = connection.shared.enqueue(message.data.readableBytes)
             connection.channel.writeAndFlush(WebSocketOutbound.message(message), promise: nil)
             report.sent += 1
         }

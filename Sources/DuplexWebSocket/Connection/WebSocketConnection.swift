@@ -70,12 +70,7 @@ public struct WebSocketConnection: Sendable {
     /// Sends a message. Waits while the peer is slow to read (the channel is not writable).
     /// - Throws: ``WebSocketError`` `sendAfterClose` once the connection is closing.
     public func send(_ message: WebSocketMessage) async throws(WebSocketError) {
-        guard shared.isOpen else { throw closedError() }
-        do {
-            try await outbound.write(.message(message))
-        } catch {
-            throw closedError(cause: error)
-        }
+        try await write(.message(message), size: message.data.readableBytes)
     }
 
     /// Sends a text message.
@@ -91,9 +86,23 @@ public struct WebSocketConnection: Sendable {
     /// Sends one fragment of a message being streamed out (RFC 6455 §5.4); the first call fixes
     /// the kind, and `isFinal: true` ends the message. Use it for messages too large to hold.
     public func sendFragment(_ data: ByteBuffer, kind: WebSocketMessage.Kind, isFinal: Bool) async throws(WebSocketError) {
+        try await write(.fragment(kind, data, isFinal: isFinal), size: data.readableBytes)
+    }
+
+    /// Hands a message or fragment to the event loop. The async writer waits while the channel
+    /// is not writable, but learns that only once the loop has run; when more than
+    /// ``ConnectionSharedState/maxQueuedBytes`` are already on their way, wait for this write
+    /// itself, so a slow peer bounds what is buffered whatever the scheduling.
+    private func write(_ outboundMessage: WebSocketOutbound, size: Int) async throws(WebSocketError) {
         guard shared.isOpen else { throw closedError() }
         do {
-            try await outbound.write(.fragment(kind, data, isFinal: isFinal))
+            if shared.enqueue(size) > ConnectionSharedState.maxQueuedBytes {
+                try await channel.writeAndFlush(outboundMessage).get()
+            } else {
+                try await outbound.write(outboundMessage)
+            }
+        } catch let error as WebSocketError where shared.isOpen {
+            throw error  // a usage error from the state machine (a fragmented message is unfinished)
         } catch {
             throw closedError(cause: error)
         }

@@ -54,8 +54,10 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
         do {
             switch unwrapOutboundIn(data) {
             case .message(let message):
+                shared.dequeue(message.data.readableBytes)
                 try machine.sendRequested(message)
             case .fragment(let kind, let payload, let isFinal):
+                shared.dequeue(payload.readableBytes)
                 try machine.sendFragmentRequested(kind: kind, payload, isFinal: isFinal)
             case .ping(let payload):
                 try machine.pingRequested(payload)

@@ -35,6 +35,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var state: State = .idle
     private var queued: [HTTPServerRequestPart] = []
     private var timeout: Scheduled<Void>?
+    private var responderTask: Task<HTTPServerResponse, any Error>?
 
     init(server: Context, limitHandler: HTTPHeadLimitHandler, decoderName: String, encoderName: String) {
         self.server = server
@@ -48,6 +49,14 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     func handlerRemoved(context: ChannelHandlerContext) {
         timeout?.cancel()
         timeout = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        responderTask?.cancel()
+        responderTask = nil
+        timeout?.cancel()
+        timeout = nil
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -121,10 +130,15 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             return
         }
         let promise = context.eventLoop.makePromise(of: HTTPServerResponse.self)
-        promise.completeWithTask { try await responder(request) }
+        // The task is cancelled if the client goes away, so a held long-poll stops waiting and
+        // whatever it would have sent stays with the application instead of a dead connection.
+        let task = Task { try await responder(request) }
+        responderTask = task
+        promise.completeWithTask { try await task.value }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let logger = server.logger
         promise.futureResult.whenComplete { result in
+            bound.value.0.responderTask = nil
             let (handler, context) = bound.value
             switch result {
             case .success(let response):
@@ -153,8 +167,18 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         state = .idle
         limitHandler.requestCompleted()
         armTimeout(context: context)
-        while case .idle = state, !queued.isEmpty {
+        // RFC 9112 §9.3.2: pipelined requests that arrived meanwhile are handled now, part by part,
+        // until the next complete one is being served (a request's head alone leaves `.receiving`).
+        while !queued.isEmpty, !isServing {
             handle(queued.removeFirst(), context: context)
+        }
+    }
+
+    /// Whether a request is being answered or the connection was upgraded: parts wait in `queued`.
+    private var isServing: Bool {
+        switch state {
+        case .busy, .upgraded: return true
+        case .idle, .receiving, .bodyTooLarge: return false
         }
     }
 

@@ -10,6 +10,13 @@ public struct HTTPServerRequest: Sendable {
     /// The client's address, when known.
     public var remoteAddress: SocketAddress?
 
+    /// Creates a request (for framework integrations and tests).
+    public init(head: HTTPRequest, body: ByteBuffer = ByteBuffer(), remoteAddress: SocketAddress? = nil) {
+        self.head = head
+        self.body = body
+        self.remoteAddress = remoteAddress
+    }
+
     /// The path without the query string.
     public var path: Substring { (head.path ?? "/").split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
 

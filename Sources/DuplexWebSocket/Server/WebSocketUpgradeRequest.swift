@@ -9,6 +9,13 @@ public struct WebSocketUpgradeRequest: Sendable {
     public var offeredSubprotocols: [String]
     /// The client's address, when known.
     public var remoteAddress: SocketAddress?
+
+    /// Creates a request (for framework integrations and tests).
+    public init(head: HTTPRequest, offeredSubprotocols: [String] = [], remoteAddress: SocketAddress? = nil) {
+        self.head = head
+        self.offeredSubprotocols = offeredSubprotocols
+        self.remoteAddress = remoteAddress
+    }
 }
 
 /// What the upgrade hook decides about a WebSocket upgrade request.

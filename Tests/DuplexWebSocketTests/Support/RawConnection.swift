@@ -41,6 +41,7 @@ final class RawConnection {
             sawEndOfStream = true
             return false
         }
+        if buffered.readerIndex > 1 << 20 { buffered.discardReadBytes() }
         buffered.writeBuffer(&chunk)
         return true
     }
@@ -113,14 +114,14 @@ final class RawConnection {
         try await outbound.write(bytes)
     }
 
-    /// Writes one frame, masked when this end is a client (RFC 6455 §5.3).
-    func writeFrame(_ opcode: Opcode, _ payload: ByteBuffer = ByteBuffer(), fin: Bool = true, rsv1: Bool = false) async throws {
+    /// Writes one frame, masked when this end is a client (RFC 6455 §5.3) unless `masked` says otherwise.
+    func writeFrame(_ opcode: Opcode, _ payload: ByteBuffer = ByteBuffer(), fin: Bool = true, rsv1: Bool = false, masked: Bool? = nil) async throws {
         let (header, body) = FrameSerializer.serialize(
             opcode: opcode,
             fin: fin,
             rsv1: rsv1,
             payload: payload,
-            maskKey: role == .client ? UInt32.random(in: 0...UInt32.max) : nil,
+            maskKey: (masked ?? (role == .client)) ? UInt32.random(in: 0...UInt32.max) : nil,
             allocator: channel.allocator
         )
         try await outbound.write(header)

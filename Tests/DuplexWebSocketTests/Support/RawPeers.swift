@@ -25,11 +25,14 @@ enum RawServer {
     /// the handlers still running.
     static func withServer<T: Sendable>(
         port: Int = 0,
+        receiveBufferSize: Int? = nil,
         handler: @escaping @Sendable (RawConnection) async throws -> Void,
         _ body: (Info) async throws -> T
     ) async throws -> T {
         let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Set on the listening socket, so accepted sockets inherit it before the window is advertised.
+            .serverChannelOption(.socketOption(.so_rcvbuf), value: receiveBufferSize ?? 0, if: receiveBufferSize != nil)
             .bind(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -71,8 +74,15 @@ enum RawServer {
 /// A hand-written TCP client: the misbehaving clients of the server tests.
 enum RawClient {
     /// Connects to 127.0.0.1:`port` and runs `body` with the connection, then closes it.
-    static func withConnection<T: Sendable>(port: Int, _ body: (RawConnection) async throws -> T) async throws -> T {
+    /// `receiveBufferSize` bounds the kernel's receive buffer (SO_RCVBUF), so that a client that
+    /// does not read stalls its peer after little data, whatever the system's autotuning limits.
+    static func withConnection<T: Sendable>(
+        port: Int,
+        receiveBufferSize: Int? = nil,
+        _ body: (RawConnection) async throws -> T
+    ) async throws -> T {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.so_rcvbuf), value: receiveBufferSize ?? 0, if: receiveBufferSize != nil)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -89,5 +99,19 @@ enum RawClient {
             try await connection.write(request)
             return try await connection.readResponse()
         }
+    }
+}
+
+extension ServerBootstrap {
+    /// Sets a server channel option only when `condition` holds.
+    func serverChannelOption<Option: ChannelOption>(_ option: Option, value: Option.Value, if condition: Bool) -> Self {
+        condition ? serverChannelOption(option, value: value) : self
+    }
+}
+
+extension ClientBootstrap {
+    /// Sets a channel option only when `condition` holds.
+    func channelOption<Option: ChannelOption>(_ option: Option, value: Option.Value, if condition: Bool) -> Self {
+        condition ? channelOption(option, value: value) : self
     }
 }

@@ -29,7 +29,7 @@ func withTimeout<T: Sendable>(
 /// fills); assertions are then made on values, never on durations.
 func waitUntil(
     _ limit: Duration = .seconds(10),
-    _ condition: @Sendable () async throws -> Bool
+    _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + limit
     while try await !condition() {
@@ -42,10 +42,21 @@ extension Logger {
     /// The tests' logger: silent, unless `DUPLEX_TEST_LOG` is set (then debug output to stderr).
     static let test: Logger = {
         if ProcessInfo.processInfo.environment["DUPLEX_TEST_LOG"] != nil {
-            var logger = Logger(label: "duplex.tests", factory: StreamLogHandler.standardError)
+            var logger = Logger(label: "duplex.tests", factory: { StreamLogHandler.standardError(label: $0) })
             logger.logLevel = .trace
             return logger
         }
         return Logger(label: "duplex.tests", factory: { _ in SwiftLogNoOpLogHandler() })
     }()
+}
+
+/// `count` random bytes, generated eight at a time (per-byte generation is slow in debug builds).
+func randomBytes(_ count: Int) -> [UInt8] {
+    var generator = SystemRandomNumberGenerator()
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(count + 8)
+    while bytes.count < count {
+        withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) }
+    }
+    return Array(bytes.prefix(count))
 }

@@ -1,0 +1,119 @@
+import DuplexEngineIOCore
+
+/// Configuration of an ``EngineIOServer``. Every field has the reference server's default
+/// (`packages/engine.io/lib/server.ts`), except where a comment says otherwise.
+public struct EngineIOServerConfiguration: Sendable {
+    /// Decides whether a handshake may open a session; runs before the session exists.
+    public typealias AllowRequest = @Sendable (EngineIOHandshakeRequest) async -> EngineIOHandshakeDecision
+
+    /// How often the server pings (v4; v3 clients ping at this interval). Default 25 s.
+    public var pingInterval: Duration
+    /// How long the server waits for the pong before closing the session with
+    /// ``EngineIOCloseReason/pingTimeout``. Default 20 s.
+    public var pingTimeout: Duration
+    /// How long a client has, once its probe WebSocket is open, to complete the upgrade with
+    /// `5`; then the probe is closed and the session stays on polling. Default 10 s.
+    public var upgradeTimeout: Duration
+    /// How long a server-initiated close over polling waits for a GET to carry the `close`
+    /// packet. Default 30 s.
+    public var closeTimeout: Duration
+    /// The largest POST body and WebSocket message accepted, in bytes, announced to clients as
+    /// `maxPayload`; a larger POST gets 413 and closes the session. Default 1,000,000.
+    public var maxHttpBufferSize: Int
+    /// The transports clients may use. Default `[.polling, .websocket]`.
+    public var transports: [EngineIOTransport]
+    /// Whether sessions opened over polling may upgrade to WebSocket. Default true.
+    public var allowUpgrades: Bool
+    /// The most packets in one polling response; the rest go out in the next poll. Default 16,
+    /// because python-engineio clients refuse payloads of more than 16 packets
+    /// (`Payload.max_decode_packets`).
+    public var maxPacketsPerPoll: Int
+    /// The most packets accepted in one POST; a POST with more gets 400 and closes the session.
+    /// Default 10,000. Not 16: python-engineio and engine.io-client put every queued packet in
+    /// one POST (python-engineio `AsyncClient._write_loop`, engine.io-client `Polling.write`),
+    /// so a low cap would drop legitimate sessions after a burst; ``maxHttpBufferSize`` bounds
+    /// the bytes.
+    public var maxPacketsPerPost: Int
+    /// Cross-origin requests from browsers. Default ``EngineIOCORSPolicy/disabled`` (no CORS
+    /// headers; the browser's same-origin policy applies).
+    public var cors: EngineIOCORSPolicy
+    /// The session cookie set on the handshake response (sticky sessions behind a load
+    /// balancer). Default none.
+    public var cookie: EngineIOCookie?
+    /// Runs on every handshake (polling GET or WebSocket without `sid`); a refusal is answered
+    /// with its status and `{"code":4,"message":…}`. Default none (every handshake allowed).
+    public var allowRequest: AllowRequest?
+    /// Compression of large polling responses. Default ``EngineIOHTTPCompression/default``
+    /// (gzip or deflate from 1024 bytes, when the client accepts it).
+    public var httpCompression: EngineIOHTTPCompression?
+    /// Whether the WebSocket transport accepts permessage-deflate (when the server's WebSocket
+    /// configuration enables it). Default false.
+    public var perMessageDeflate: Bool
+    /// Whether Engine.IO v3 clients (Socket.IO 2.x) are accepted; otherwise they get
+    /// `{"code":5,"message":"Unsupported protocol version"}`. Default false.
+    public var allowEIO3: Bool
+
+    /// Creates a configuration; every parameter has the default documented on its property.
+    public init(
+        pingInterval: Duration = .seconds(25),
+        pingTimeout: Duration = .seconds(20),
+        upgradeTimeout: Duration = .seconds(10),
+        closeTimeout: Duration = .seconds(30),
+        maxHttpBufferSize: Int = 1_000_000,
+        transports: [EngineIOTransport] = [.polling, .websocket],
+        allowUpgrades: Bool = true,
+        maxPacketsPerPoll: Int = 16,
+        maxPacketsPerPost: Int = 10_000,
+        cors: EngineIOCORSPolicy = .disabled,
+        cookie: EngineIOCookie? = nil,
+        allowRequest: AllowRequest? = nil,
+        httpCompression: EngineIOHTTPCompression? = .default,
+        perMessageDeflate: Bool = false,
+        allowEIO3: Bool = false
+    ) {
+        self.pingInterval = pingInterval
+        self.pingTimeout = pingTimeout
+        self.upgradeTimeout = upgradeTimeout
+        self.closeTimeout = closeTimeout
+        self.maxHttpBufferSize = maxHttpBufferSize
+        self.transports = transports
+        self.allowUpgrades = allowUpgrades
+        self.maxPacketsPerPoll = maxPacketsPerPoll
+        self.maxPacketsPerPost = maxPacketsPerPost
+        self.cors = cors
+        self.cookie = cookie
+        self.allowRequest = allowRequest
+        self.httpCompression = httpCompression
+        self.perMessageDeflate = perMessageDeflate
+        self.allowEIO3 = allowEIO3
+    }
+
+    /// The protocol settings of each session.
+    var sessionConfiguration: EngineIOServerSession.Configuration {
+        EngineIOServerSession.Configuration(
+            pingInterval: pingInterval,
+            pingTimeout: pingTimeout,
+            upgradeTimeout: upgradeTimeout,
+            closeTimeout: closeTimeout,
+            maxPayload: maxHttpBufferSize,
+            maxPacketsPerPayload: maxPacketsPerPost,
+            maxPacketsPerResponse: maxPacketsPerPoll,
+            upgrades: allowUpgrades && transports.contains(.websocket) && transports.contains(.polling)
+                ? [.websocket] : []
+        )
+    }
+
+    /// Checks the settings.
+    ///
+    /// - Throws: ``EngineIOError/Code/invalidConfiguration`` for a non-positive interval or
+    ///   limit, an empty or unknown transport list, or a compression threshold below zero.
+    public func validate() throws(EngineIOError) {
+        try sessionConfiguration.validate()
+        guard !transports.isEmpty, transports.allSatisfy({ $0 == .polling || $0 == .websocket }) else {
+            throw EngineIOError(.invalidConfiguration, "transports must be a non-empty subset of polling, websocket")
+        }
+        if let httpCompression, httpCompression.threshold < 0 {
+            throw EngineIOError(.invalidConfiguration, "httpCompression.threshold must not be negative")
+        }
+    }
+}

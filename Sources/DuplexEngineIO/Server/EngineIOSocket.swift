@@ -1,0 +1,109 @@
+import DuplexEngineIOCore
+import Logging
+import NIOCore
+
+/// One client's Engine.IO session on the server, as the application sees it: the messages the
+/// client sends, and methods to send and close.
+///
+/// Messages and sends are independent of the transport: a session that upgrades from polling to
+/// WebSocket keeps its order and loses nothing. Heartbeats, upgrades and close packets are
+/// handled by the server whether or not the application is reading.
+public struct EngineIOSocket: Sendable, Identifiable {
+    let session: ServerSession
+
+    init(session: ServerSession) {
+        self.session = session
+    }
+
+    /// The session id.
+    public var id: EngineIOSessionID { session.id }
+
+    /// The request that opened the session (for authentication data and logging).
+    public var request: EngineIOHandshakeRequest { session.request }
+
+    /// The protocol revision the client speaks.
+    public var protocolVersion: EngineIOProtocolVersion { session.protocolVersion }
+
+    /// The transport carrying the session now (`polling` until an upgrade completes).
+    public var transport: EngineIOTransport { session.transport }
+
+    /// A logger with this session's metadata (`eio.sid`).
+    public var logger: Logger { session.logger }
+
+    /// The client's messages, in order. The sequence ends when the session closes (see
+    /// ``closeReason``). One task should iterate it.
+    public var messages: EngineIOSocketMessages { EngineIOSocketMessages(stream: session.inbound) }
+
+    /// Sends a message: over WebSocket at once, over polling in the next GET response (several
+    /// messages sent in a row share one response, up to
+    /// ``EngineIOServerConfiguration/maxPacketsPerPoll``).
+    ///
+    /// - Throws: ``EngineIOError/Code/sessionClosed`` once the session is closing or closed.
+    public func send(_ message: EngineIOMessage) async throws(EngineIOError) {
+        try session.send(message)
+    }
+
+    /// Sends a text message.
+    public func send(text: String) async throws(EngineIOError) {
+        try session.send(.text(text))
+    }
+
+    /// Sends a binary message (over polling it travels as `b<base64>`).
+    public func send(binary: ByteBuffer) async throws(EngineIOError) {
+        try session.send(.binary(binary))
+    }
+
+    /// Sends a binary message.
+    public func send(binary: some Sequence<UInt8>) async throws(EngineIOError) {
+        try session.send(.binary(ByteBuffer(bytes: binary)))
+    }
+
+    /// Closes the session (protocol.md 4.1.8: `close` goes out after the queued packets, over
+    /// polling with the next GET) and waits until it is closed: at most
+    /// ``EngineIOServerConfiguration/closeTimeout`` when the client stopped polling.
+    public func close() async {
+        session.startClosing()
+        _ = await session.waitUntilClosed()
+    }
+
+    /// Waits until the session is closed, by either side, and returns why.
+    @discardableResult
+    public func waitUntilClosed() async -> EngineIOCloseReason {
+        await session.waitUntilClosed()
+    }
+
+    /// Why the session closed, once it has.
+    public var closeReason: EngineIOCloseReason? { session.closeReason }
+
+    /// Whether the session is closed.
+    public var isClosed: Bool { session.closeReason != nil }
+}
+
+/// The messages of an ``EngineIOSocket``, in the order the client sent them; ends when the
+/// session closes.
+public struct EngineIOSocketMessages: AsyncSequence, Sendable {
+    public typealias Element = EngineIOMessage
+    public typealias Failure = Never
+
+    let stream: AsyncStream<EngineIOMessage>
+
+    /// Creates the iterator (one per sequence).
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: stream.makeAsyncIterator())
+    }
+
+    /// The iterator.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncStream<EngineIOMessage>.AsyncIterator
+
+        /// The next element, or nil once the sequence ended.
+        public mutating func next() async -> EngineIOMessage? {
+            await base.next()
+        }
+
+        /// The next element, or nil once the sequence ended, without leaving `actor`.
+        public mutating func next(isolation actor: isolated (any Actor)?) async -> EngineIOMessage? {
+            await base.next(isolation: actor)
+        }
+    }
+}
