@@ -25,13 +25,16 @@ struct WebSocketEchoCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = logging.makeLogger(label: "duplex.ws-echo")
         var router = WebSocketRouter()
-        router.webSocket("*") { connection in
-            for try await message in connection.messages {
+        // Echo on the event loop: no task per connection, no thread hop per message.
+        router.webSocket("*") { message, connection in
+            do {
                 if let (code, reason) = Self.closeCommand(message) {
-                    try await connection.close(code: code, reason: reason)
-                    return
+                    try connection.close(code: code, reason: reason)
+                } else {
+                    try connection.send(message)
                 }
-                try await connection.send(message)
+            } catch {
+                // The connection is already closing: nothing to echo to.
             }
         }
         let configuration = WebSocketServerConfiguration(

@@ -18,10 +18,47 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
     private var timerDeadline: NIODeadline?
     private var pingWaiters: [(payload: ByteBuffer, promise: EventLoopPromise<Void>)] = []
 
-    init(configuration: ConnectionStateMachine.Configuration, shared: ConnectionSharedState, logger: Logger) {
+    /// Messages go to this closure on the event loop instead of down the pipeline
+    /// (``WebSocketRouter/webSocket(_:shouldUpgrade:onMessage:)``).
+    private let onMessage: WebSocketRouter.MessageHandler?
+    private var isDraining = false
+
+    init(
+        configuration: ConnectionStateMachine.Configuration,
+        shared: ConnectionSharedState,
+        logger: Logger,
+        onMessage: WebSocketRouter.MessageHandler? = nil
+    ) {
         self.machine = ConnectionStateMachine(configuration: configuration, now: .now())
         self.shared = shared
         self.logger = logger
+        self.onMessage = onMessage
+    }
+
+    /// A send from a ``WebSocketLoopConnection``, on the event loop.
+    func sendFromLoop(_ outbound: WebSocketOutbound, context: ChannelHandlerContext) throws(WebSocketError) {
+        switch outbound {
+        case .message(let message):
+            try machine.sendRequested(message)
+        case .close(let code, let reason):
+            try machine.closeRequested(code: code, reason: reason, now: .now())
+            shared.markClosing()
+        case .fragment(let kind, let payload, let isFinal):
+            try machine.sendFragmentRequested(kind: kind, payload, isFinal: isFinal)
+        case .ping(let payload):
+            try machine.pingRequested(payload)
+        }
+        // Inside a drain the new actions are picked up by its loop, in order.
+        if !isDraining { drain(context) }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if onMessage != nil {
+            // Without an async consumer to suspend, backpressure is: stop reading while the peer
+            // is not reading our replies.
+            context.channel.setOption(.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -82,6 +119,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
     }
 
     private func drain(_ context: ChannelHandlerContext, flush: Bool = true, writePromise: EventLoopPromise<Void>? = nil) {
+        isDraining = true
+        defer { isDraining = false }
         var wrote = false
         var lastWrite: EventLoopFuture<Void>?
         while let action = machine.nextAction() {
@@ -90,7 +129,11 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
                 wrote = true
                 lastWrite = context.write(wrapOutboundOut(bytes))
             case .deliver(let message):
-                context.fireChannelRead(wrapInboundOut(message))
+                if let onMessage {
+                    onMessage(message, WebSocketLoopConnection(handler: self, context: context))
+                } else {
+                    context.fireChannelRead(wrapInboundOut(message))
+                }
             case .pongReceived(let payload):
                 shared.setLatency(machine.lastPingLatency)
                 if let index = pingWaiters.firstIndex(where: { $0.payload == payload }) {
@@ -121,6 +164,21 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
             if let lastWrite { lastWrite.cascade(to: writePromise) } else { writePromise.succeed() }
         }
         if flush && wrote { context.flush() }
+        keepReadingWhileClosing(context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+        keepReadingWhileClosing(context)
+    }
+
+    /// Once closing has started, reads go on whatever the application does: the async consumer's
+    /// backpressure withholds reads (for good once its iterator is gone, e.g. after the body or
+    /// handler returned), and the closing handshake needs the peer's close frame, its TCP close,
+    /// or, over TLS, its close_notify. This handler sits before the consumer, so its read request
+    /// reaches the socket.
+    private func keepReadingWhileClosing(_ context: ChannelHandlerContext) {
+        if !machine.canSend && !machine.isClosed { context.read() }
     }
 
     private func scheduleTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {

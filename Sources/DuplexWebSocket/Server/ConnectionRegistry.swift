@@ -8,6 +8,8 @@ final class ConnectionRegistry: Sendable {
     private struct State {
         var channels: [ObjectIdentifier: any Channel] = [:]
         var connections: [ObjectIdentifier: WebSocketConnection] = [:]
+        /// Upgraded connections served by an event-loop message handler (no WebSocketConnection).
+        var upgradedOnLoop: Set<ObjectIdentifier> = []
     }
     private let state = Mutex(State())
 
@@ -18,8 +20,15 @@ final class ConnectionRegistry: Sendable {
         let id = ObjectIdentifier(channel)
         state.withLock { $0.channels[id] = channel }
         channel.closeFuture.whenComplete { _ in
-            _ = self.state.withLock { $0.channels.removeValue(forKey: id) }
+            self.state.withLock {
+                $0.channels.removeValue(forKey: id)
+                $0.upgradedOnLoop.remove(id)
+            }
         }
+    }
+
+    func markUpgraded(_ channel: any Channel) {
+        _ = state.withLock { $0.upgradedOnLoop.insert(ObjectIdentifier(channel)) }
     }
 
     func register(_ connection: WebSocketConnection) {
@@ -32,7 +41,7 @@ final class ConnectionRegistry: Sendable {
 
     /// Starts the closing handshake on every WebSocket and closes HTTP-phase channels.
     func closeAll(code: CloseCode, reason: String) {
-        let (channels, upgraded) = state.withLock { ($0.channels, Set($0.connections.keys)) }
+        let (channels, upgraded) = state.withLock { ($0.channels, Set($0.connections.keys).union($0.upgradedOnLoop)) }
         for (id, channel) in channels {
             if upgraded.contains(id) {
                 channel.writeAndFlush(WebSocketOutbound.close(code, reason: reason), promise: nil)

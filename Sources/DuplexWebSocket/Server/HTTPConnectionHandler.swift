@@ -18,6 +18,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         var logger: Logger
         /// Receives each accepted connection: the wrapped channel and its route's handler.
         var accepted: @Sendable (AcceptedConnection) -> Void
+        /// Told about each connection upgraded to an event-loop message handler.
+        var upgradedOnLoop: @Sendable (any Channel) -> Void
     }
 
     private enum State {
@@ -304,6 +306,19 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             // removed, because the decoder forwards any bytes it buffered past the request.
             let pipeline = context.pipeline.syncOperations
             pipeline.removeHandler(name: encoderName, promise: nil)
+            if let onMessage = route.onMessage {
+                // Event-loop handler: no async channel, no task.
+                try pipeline.addHandler(
+                    WebSocketConnectionHandler(configuration: machineConfiguration, shared: shared, logger: logger, onMessage: onMessage),
+                    position: .after(self)
+                )
+                pipeline.removeHandler(self, promise: nil)
+                pipeline.removeHandler(name: decoderName, promise: nil)
+                pipeline.removeHandler(limitHandler, promise: nil)
+                server.upgradedOnLoop(context.channel)
+                logger.debug("WebSocket accepted", metadata: ["path": "\(request.path ?? "/")", "handler": "event loop"])
+                return
+            }
             try pipeline.addHandler(
                 WebSocketConnectionHandler(configuration: machineConfiguration, shared: shared, logger: logger),
                 position: .after(self)

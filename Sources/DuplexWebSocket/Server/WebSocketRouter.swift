@@ -1,3 +1,4 @@
+import DuplexWebSocketCore
 import HTTPTypes
 
 /// Routes requests by path: WebSocket endpoints and plain HTTP endpoints.
@@ -6,12 +7,16 @@ public struct WebSocketRouter: Sendable {
     public typealias UpgradeHook = @Sendable (WebSocketUpgradeRequest) async -> WebSocketUpgradeDecision
     /// Serves an accepted connection; the connection is closed (1000) when it returns.
     public typealias ConnectionHandler = @Sendable (WebSocketConnection) async throws -> Void
+    /// Handles one message on the connection's event loop (no task per connection).
+    public typealias MessageHandler = @Sendable (WebSocketMessage, WebSocketLoopConnection) -> Void
     /// Serves a plain HTTP request.
     public typealias HTTPResponder = @Sendable (HTTPServerRequest) async throws -> HTTPServerResponse
 
     struct WebSocketRoute: Sendable {
         var shouldUpgrade: UpgradeHook
         var handler: ConnectionHandler
+        /// When set, messages are handled on the event loop and `handler` is not used.
+        var onMessage: MessageHandler?
     }
 
     private var webSocketRoutes: [String: WebSocketRoute] = [:]
@@ -29,6 +34,18 @@ public struct WebSocketRouter: Sendable {
         handler: @escaping ConnectionHandler
     ) {
         let route = WebSocketRoute(shouldUpgrade: shouldUpgrade, handler: handler)
+        if path == "*" { anyPathWebSocket = route } else { webSocketRoutes[path] = route }
+    }
+
+    /// Serves WebSocket connections at `path` with a handler that runs on the connection's event
+    /// loop for each message: no task per connection, no thread hop per message. For echo, relay
+    /// and fan-out servers; see ``WebSocketLoopConnection``.
+    public mutating func webSocket(
+        _ path: String,
+        shouldUpgrade: @escaping UpgradeHook = { _ in .accept },
+        onMessage: @escaping MessageHandler
+    ) {
+        let route = WebSocketRoute(shouldUpgrade: shouldUpgrade, handler: { _ in }, onMessage: onMessage)
         if path == "*" { anyPathWebSocket = route } else { webSocketRoutes[path] = route }
     }
 

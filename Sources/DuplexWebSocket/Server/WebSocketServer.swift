@@ -72,7 +72,8 @@ public final class WebSocketServer: Service, Sendable {
             configuration: configuration,
             router: router,
             logger: logger,
-            accepted: { continuation.yield($0) }
+            accepted: { continuation.yield($0) },
+            upgradedOnLoop: { [registry] channel in registry.markUpgraded(channel) }
         )
         let sslContext: NIOSSLContext?
         do {
