@@ -107,15 +107,18 @@ struct BackpressureTests {
         try await withTimeout(.seconds(50)) {
             let (resume, resumeSignal) = AsyncStream<Void>.makeStream()
             let (counted, countedSignal) = AsyncStream<[Int]>.makeStream()
-            try await RawServer.withServer(receiveBufferSize: Self.receiveBufferSize, handler: { connection in
-                try await connection.acceptUpgrade()
-                // Not reading until told to; then collect what arrives.
-                for await _ in resume { break }
-                countedSignal.yield(try await Self.readIndices(connection))
-                // RFC 6455 §5.5.1: echo the client's close frame, then close TCP (the server's job).
-                while let frame = try await connection.readFrame(), frame.opcode != .close {}
-                try await connection.writeClose(.normalClosure)
-            }) { server in
+            try await RawServer.withServer(
+                receiveBufferSize: Self.receiveBufferSize,
+                handler: { connection in
+                    try await connection.acceptUpgrade()
+                    // Not reading until told to; then collect what arrives.
+                    for await _ in resume { break }
+                    countedSignal.yield(try await Self.readIndices(connection))
+                    // RFC 6455 §5.5.1: echo the client's close frame, then close TCP (the server's job).
+                    while let frame = try await connection.readFrame(), frame.opcode != .close {}
+                    try await connection.writeClose(.normalClosure)
+                }
+            ) { server in
                 let configuration = WebSocketClientConfiguration.test { $0.compression = nil }
                 try await WebSocketConnection.connect(to: server.url(), configuration: configuration, logger: .test) { connection in
                     let sent = Counter()
@@ -159,7 +162,8 @@ struct BackpressureTests {
                 try await withThrowingTaskGroup(of: (isSlow: Bool, indices: [Int]).self) { group in
                     for _ in 0..<fastCount {
                         group.addTask {
-                            try await WebSocketConnection.connect(to: server.url("/room"), configuration: .test(), logger: .test) { connection in
+                            try await WebSocketConnection.connect(to: server.url("/room"), configuration: .test(), logger: .test) {
+                                connection in
                                 var indices: [Int] = []
                                 for try await message in connection.messages {
                                     guard let index = Self.index(of: message.data), message.kind == .binary else { break }
@@ -171,7 +175,8 @@ struct BackpressureTests {
                         }
                     }
                     group.addTask {
-                        try await WebSocketConnection.connect(to: server.url("/room"), configuration: .test(), logger: .test) { connection in
+                        try await WebSocketConnection.connect(to: server.url("/room"), configuration: .test(), logger: .test) {
+                            connection in
                             // Does not read until the broadcasting is over.
                             for await _ in drain { break }
                             var indices: [Int] = []

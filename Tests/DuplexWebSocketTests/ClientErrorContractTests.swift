@@ -48,7 +48,8 @@ struct ClientErrorContractTests {
             let error = try await connectError(againstRawServer: { connection in
                 _ = try await connection.readHead()
             })
-            let failure = try expectError(error, ErrorContract(.invalidHandshakeResponse, .handshake, retryable: true, cause: EndOfStream.self))
+            let failure = try expectError(
+                error, ErrorContract(.invalidHandshakeResponse, .handshake, retryable: true, cause: EndOfStream.self))
             #expect(failure.message.contains("closed before the status line"))
             #expect(failure.response == nil)
         }
@@ -61,7 +62,8 @@ struct ClientErrorContractTests {
                 _ = try await connection.readHead()
                 try await connection.write("HTTP/1.1 10")
             })
-            let failure = try expectError(error, ErrorContract(.invalidHandshakeResponse, .handshake, retryable: true, cause: EndOfStream.self))
+            let failure = try expectError(
+                error, ErrorContract(.invalidHandshakeResponse, .handshake, retryable: true, cause: EndOfStream.self))
             #expect(failure.message.contains("while reading the status line"))
         }
     }
@@ -73,7 +75,8 @@ struct ClientErrorContractTests {
                 _ = try await connection.readHead()
                 try await connection.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: webs")
             })
-            let failure = try expectError(error, ErrorContract(.invalidHandshakeResponse, .handshake, retryable: true, cause: EndOfStream.self))
+            let failure = try expectError(
+                error, ErrorContract(.invalidHandshakeResponse, .handshake, retryable: true, cause: EndOfStream.self))
             #expect(failure.message.contains("while reading the response headers"))
         }
     }
@@ -184,7 +187,7 @@ struct ClientErrorContractTests {
             let elapsed = ContinuousClock.now - start
             try expectError(error, ErrorContract(.openingTimedOut, .connection, retryable: true))
             #expect(elapsed >= .milliseconds(300))
-            #expect(elapsed < .seconds(5), "the open timeout was not enforced: \(elapsed)")
+            #expect(elapsed < .seconds(15), "the open timeout was not enforced: \(elapsed)")
         }
     }
 

@@ -2,6 +2,7 @@ import DuplexWebSocket
 import DuplexWebSocketCore
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 import Testing
 
@@ -103,7 +104,9 @@ struct ClosingHandshakeTests {
         }
     }
 
-    @Test("Close codes RFC 6455 §7.4 forbids on the wire are refused locally → invalidCloseCode", arguments: [1005, 1006, 1015, 999, 2000, 5000])
+    @Test(
+        "Close codes RFC 6455 §7.4 forbids on the wire are refused locally → invalidCloseCode",
+        arguments: [1005, 1006, 1015, 999, 2000, 5000])
     func unsendableCloseCode(code: Int) async throws {
         try await withTimeout {
             try await withServer(router: echoRouter()) { server in
@@ -146,6 +149,85 @@ struct ClosingHandshakeTests {
                     #expect(error?.code == .concurrentReceive)
                     try await connection.send(text: "still works")
                     #expect(try await first.next()?.text == "still works")
+                }
+            }
+        }
+    }
+
+    @Test(
+        "RFC 6455 §7.1.2: the closing handshake completes after the server handler stopped reading",
+        arguments: [false, true]
+    )
+    func closeAfterServerStoppedReading(secure: Bool) async throws {
+        try await withTimeout(.seconds(40)) {
+            // Close timeouts longer than the test's: only a completed handshake ends it in time.
+            let configuration = WebSocketServerConfiguration.test {
+                $0.closeTimeout = .seconds(120)
+                $0.tls = secure ? try? TestCertificates.serverTLS() : nil
+                $0.tls?.shutdownTimeout = .seconds(120)
+            }
+            var router = WebSocketRouter()
+            router.webSocket("/one") { connection in
+                // Reads one message, then returns: its iterator is gone, nothing reads any more.
+                var messages = connection.messages.makeAsyncIterator()
+                _ = try await messages.next()
+            }
+            try await withServer(configuration, router: router) { server in
+                let client = WebSocketClientConfiguration.test {
+                    $0.closeTimeout = .seconds(120)
+                    if secure, var tls = try? TestCertificates.clientTLS() {
+                        tls.shutdownTimeout = .seconds(120)
+                        $0.tls = tls
+                    }
+                }
+                let info = try await WebSocketConnection.connect(
+                    to: server.url("/one", secure: secure), configuration: client, logger: .test
+                ) {
+                    connection in
+                    try await connection.send(text: "one")
+                    for try await _ in connection.messages {}
+                    return connection.closeInfo
+                }
+                #expect(info?.received?.code == .normalClosure)
+                #expect(info?.isNormal == true)
+            }
+        }
+    }
+
+    @Test(
+        "RFC 6455 §7.1.2: the closing handshake completes after the client body stopped reading",
+        arguments: [false, true]
+    )
+    func closeAfterClientStoppedReading(secure: Bool) async throws {
+        try await withTimeout(.seconds(40)) {
+            let configuration = WebSocketServerConfiguration.test {
+                $0.closeTimeout = .seconds(120)
+                $0.tls = secure ? try? TestCertificates.serverTLS() : nil
+                // NIOSSL waits this long for the client's close_notify before closing TCP.
+                $0.tls?.shutdownTimeout = .seconds(120)
+            }
+            try await withServer(configuration, router: echoRouter()) { server in
+                let client = WebSocketClientConfiguration.test {
+                    $0.closeTimeout = .seconds(120)
+                    if secure, var tls = try? TestCertificates.clientTLS() {
+                        tls.shutdownTimeout = .seconds(120)
+                        $0.tls = tls
+                    }
+                }
+                for _ in 0..<5 {
+                    let info = try await WebSocketConnection.connect(
+                        to: server.url("/echo", secure: secure), configuration: client, logger: .test
+                    ) {
+                        connection in
+                        // A few replies read; the iterator is dropped when the body returns.
+                        var messages = connection.messages.makeAsyncIterator()
+                        for size in [10, 100_000, 10] {
+                            try await connection.send(.binary(randomBytes(size)))
+                            _ = try await messages.next()
+                        }
+                        return connection
+                    }.closeInfo
+                    #expect(info?.received?.code == .normalClosure)
                 }
             }
         }
@@ -270,7 +352,8 @@ struct ClosingHandshakeTests {
                 try await withThrowingTaskGroup(of: CloseInfo?.self) { group in
                     for _ in 0..<3 {
                         group.addTask {
-                            try await WebSocketConnection.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: .test(), logger: .test) {
+                            try await WebSocketConnection.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: .test(), logger: .test)
+                            {
                                 connection in
                                 signal.yield()
                                 // 1001 is a normal closure: the sequence ends without an error.

@@ -114,7 +114,8 @@ struct EchoRoundTripTests {
                 try await withThrowingTaskGroup(of: Int.self) { group in
                     for client in 0..<8 {
                         group.addTask {
-                            try await WebSocketConnection.connect(to: server.url("/echo"), configuration: .test(), logger: .test) { connection in
+                            try await WebSocketConnection.connect(to: server.url("/echo"), configuration: .test(), logger: .test) {
+                                connection in
                                 var replies = connection.messages.makeAsyncIterator()
                                 var matched = 0
                                 for index in 0..<50 {
@@ -192,7 +193,8 @@ struct EchoRoundTripTests {
                 try await withServer(.test(compression: serverCompression ? .default : nil), router: router) { server in
                     for clientCompression in [true, false] {
                         let client = WebSocketClientConfiguration.test { $0.compression = clientCompression ? .default : nil }
-                        let extensions = try await WebSocketConnection.connect(to: server.url("/ws"), configuration: client, logger: .test) {
+                        let extensions = try await WebSocketConnection.connect(to: server.url("/ws"), configuration: client, logger: .test)
+                        {
                             $0.extensions
                         }
                         #expect(
@@ -200,7 +202,8 @@ struct EchoRoundTripTests {
                             "server \(serverCompression), client \(clientCompression): \(extensions ?? "none")"
                         )
                         // The hook declines compression for one connection.
-                        let declined = try await WebSocketConnection.connect(to: server.url("/plain"), configuration: client, logger: .test) {
+                        let declined = try await WebSocketConnection.connect(to: server.url("/plain"), configuration: client, logger: .test)
+                        {
                             $0.extensions
                         }
                         #expect(declined == nil)

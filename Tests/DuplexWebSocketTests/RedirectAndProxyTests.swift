@@ -96,7 +96,9 @@ struct RedirectAndProxyTests {
                         $0.proxy = WebSocketProxy(host: "127.0.0.1", port: proxyPort, authorization: "Basic dXNlcjpwYXNz")
                         if secure, let tls = try? TestCertificates.clientTLS() { $0.tls = tls }
                     }
-                    try await WebSocketConnection.connect(to: server.url("/echo", secure: secure), configuration: configuration, logger: .test) {
+                    try await WebSocketConnection.connect(
+                        to: server.url("/echo", secure: secure), configuration: configuration, logger: .test
+                    ) {
                         connection in
                         try await connection.send(text: "through the tunnel")
                         var messages = connection.messages.makeAsyncIterator()

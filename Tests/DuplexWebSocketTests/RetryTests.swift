@@ -88,7 +88,8 @@ struct RetryTests {
             let policy = ReconnectPolicy(initialDelay: .milliseconds(20), factor: 1.5, maxDelay: .milliseconds(100), maxAttempts: 200)
             let bodyRuns = Counter()
             let client = Task {
-                try await WebSocketConnection.connectReconnecting(to: url, configuration: .test(), policy: policy, logger: .test) { connection in
+                try await WebSocketConnection.connectReconnecting(to: url, configuration: .test(), policy: policy, logger: .test) {
+                    connection in
                     bodyRuns.increment()
                     try await connection.send(text: "finally")
                     var messages = connection.messages.makeAsyncIterator()
@@ -122,7 +123,9 @@ struct RetryTests {
             try await withServer(router: router) { server in
                 let policy = ReconnectPolicy(initialDelay: .milliseconds(10), maxDelay: .milliseconds(50), maxAttempts: 5)
                 let runs = Counter()
-                try await WebSocketConnection.connectReconnecting(to: server.url("/flaky"), configuration: .test(), policy: policy, logger: .test) {
+                try await WebSocketConnection.connectReconnecting(
+                    to: server.url("/flaky"), configuration: .test(), policy: policy, logger: .test
+                ) {
                     connection in
                     runs.increment()
                     var messages = connection.messages.makeAsyncIterator()
@@ -142,14 +145,19 @@ struct RetryTests {
             // 403 is not retryable: one attempt.
             var router = WebSocketRouter()
             let attempts = Counter()
-            router.webSocket("/forbidden", shouldUpgrade: { _ in
-                attempts.increment()
-                return .reject(status: .forbidden)
-            }) { _ in }
+            router.webSocket(
+                "/forbidden",
+                shouldUpgrade: { _ in
+                    attempts.increment()
+                    return .reject(status: .forbidden)
+                }
+            ) { _ in }
             try await withServer(router: router) { server in
                 let policy = ReconnectPolicy(initialDelay: .milliseconds(1), maxDelay: .milliseconds(5), maxAttempts: 10)
                 await #expect(throws: WebSocketError.self) {
-                    try await WebSocketConnection.connectReconnecting(to: server.url("/forbidden"), configuration: .test(), policy: policy, logger: .test) { _ in }
+                    try await WebSocketConnection.connectReconnecting(
+                        to: server.url("/forbidden"), configuration: .test(), policy: policy, logger: .test
+                    ) { _ in }
                 }
                 #expect(attempts.current == 1)
             }
@@ -157,7 +165,9 @@ struct RetryTests {
             let port = try await unusedPort()
             let policy = ReconnectPolicy(initialDelay: .milliseconds(1), maxDelay: .milliseconds(5), maxAttempts: 3)
             do {
-                try await WebSocketConnection.connectReconnecting(to: "ws://127.0.0.1:\(port)/", configuration: .test(), policy: policy, logger: .test) { _ in }
+                try await WebSocketConnection.connectReconnecting(
+                    to: "ws://127.0.0.1:\(port)/", configuration: .test(), policy: policy, logger: .test
+                ) { _ in }
                 Issue.record("connected to a port with nothing listening")
             } catch {
                 try expectError(error, ErrorContract(.connectionFailed, .connection, retryable: true, cause: NIOConnectionError.self))

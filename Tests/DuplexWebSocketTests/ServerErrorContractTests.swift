@@ -43,21 +43,26 @@ struct ServerErrorContractTests {
         ),
         Row(
             name: "§4.2.1 item 4: Upgrade without Connection: Upgrade → 426",
-            request: "GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: \(key)\r\n\r\n",
+            request:
+                "GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: \(key)\r\n\r\n",
             status: 426,
             headers: ["Upgrade": "websocket", "Sec-WebSocket-Version": "13"],
-            knownIssue: "DuplexWebSocketCore ServerHandshake.validate: the 426 for a missing Upgrade/Connection lacks Sec-WebSocket-Version: 13"
+            knownIssue:
+                "DuplexWebSocketCore ServerHandshake.validate: the 426 for a missing Upgrade/Connection lacks Sec-WebSocket-Version: 13"
         ),
         Row(
             name: "§4.2.1 item 3: a WebSocket key without Upgrade → 426",
-            request: "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: \(key)\r\n\r\n",
+            request:
+                "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: \(key)\r\n\r\n",
             status: 426,
             headers: ["Upgrade": "websocket", "Sec-WebSocket-Version": "13"],
-            knownIssue: "DuplexWebSocketCore ServerHandshake.validate: the 426 for a missing Upgrade/Connection lacks Sec-WebSocket-Version: 13"
+            knownIssue:
+                "DuplexWebSocketCore ServerHandshake.validate: the 426 for a missing Upgrade/Connection lacks Sec-WebSocket-Version: 13"
         ),
         Row(
             name: "§4.2.2: unsupported Sec-WebSocket-Version → 426 with Sec-WebSocket-Version: 13",
-            request: "GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: \(key)\r\n\r\n",
+            request:
+                "GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: \(key)\r\n\r\n",
             status: 426,
             headers: ["Sec-WebSocket-Version": "13"]
         ),
@@ -78,7 +83,8 @@ struct ServerErrorContractTests {
         ),
         Row(
             name: "RFC 7692 §5: a malformed Sec-WebSocket-Extensions → 400",
-            request: "GET /echo HTTP/1.1\r\nHost: x\r\n\(upgradeHeaders)Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Extensions: permessage-deflate; =\r\n\r\n",
+            request:
+                "GET /echo HTTP/1.1\r\nHost: x\r\n\(upgradeHeaders)Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Extensions: permessage-deflate; =\r\n\r\n",
             status: 400
         ),
         Row(
@@ -191,7 +197,7 @@ struct ServerErrorContractTests {
                 let elapsed = ContinuousClock.now - start
                 #expect(received.readableBytes == 0)
                 #expect(elapsed >= .milliseconds(300))
-                #expect(elapsed < .seconds(5), "the head timeout was not enforced: \(elapsed)")
+                #expect(elapsed < .seconds(15), "the head timeout was not enforced: \(elapsed)")
             }
         }
     }
@@ -201,7 +207,8 @@ struct ServerErrorContractTests {
         try await withTimeout {
             var router = WebSocketRouter()
             router.http("/health") { _ in HTTPServerResponse(status: .ok, text: "ok") }
-            try await withServer(.test { $0.handshakeTimeout = .milliseconds(300) }, router: router) { server in
+            // Long enough for the first request to be served on a busy machine.
+            try await withServer(.test { $0.handshakeTimeout = .seconds(2) }, router: router) { server in
                 try await RawClient.withConnection(port: server.port) { connection in
                     try await connection.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
                     #expect(try await connection.readResponse()?.status == 200)

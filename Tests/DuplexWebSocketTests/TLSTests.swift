@@ -14,7 +14,8 @@ struct TLSTests {
             let tls = try TestCertificates.serverTLS()
             try await withServer(.test { $0.tls = tls }, router: echoRouter()) { server in
                 let configuration = WebSocketClientConfiguration.test { $0.tls = (try? TestCertificates.clientTLS()) ?? $0.tls }
-                try await WebSocketConnection.connect(to: "wss://\(host):\(server.port)/echo", configuration: configuration, logger: .test) {
+                try await WebSocketConnection.connect(to: "wss://\(host):\(server.port)/echo", configuration: configuration, logger: .test)
+                {
                     connection in
                     var messages = connection.messages.makeAsyncIterator()
                     for size in [0, 10, 100_000] {
@@ -42,7 +43,9 @@ struct TLSTests {
                 #expect((plain as? WebSocketError)?.code == .invalidHandshakeResponse)
 
                 let configuration = WebSocketClientConfiguration.test { $0.tls = (try? TestCertificates.clientTLS()) ?? $0.tls }
-                try await WebSocketConnection.connect(to: server.url("/echo", secure: true), configuration: configuration, logger: .test) { _ in }
+                try await WebSocketConnection.connect(to: server.url("/echo", secure: true), configuration: configuration, logger: .test) {
+                    _ in
+                }
             }
         }
     }

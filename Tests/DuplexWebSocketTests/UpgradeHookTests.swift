@@ -19,7 +19,8 @@ struct UpgradeHookTests {
                 shouldUpgrade: { _ in
                     var headers = HTTPFields()
                     headers[.wwwAuthenticate] = "Bearer"
-                    return .reject(HTTPServerResponse(status: .init(code: status), headers: headers, body: ByteBuffer(string: "go away \(status)")))
+                    return .reject(
+                        HTTPServerResponse(status: .init(code: status), headers: headers, body: ByteBuffer(string: "go away \(status)")))
                 },
                 handler: { _ in Issue.record("the handler ran for a rejected upgrade") }
             )

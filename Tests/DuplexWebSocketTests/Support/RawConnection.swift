@@ -5,11 +5,11 @@ import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One TCP connection driven byte by byte, for peers that must misbehave in ways the library
@@ -24,7 +24,10 @@ final class RawConnection {
     var buffered = ByteBuffer()
     private(set) var sawEndOfStream = false
 
-    init(role: Role, channel: any Channel, inbound: NIOAsyncChannelInboundStream<ByteBuffer>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
+    init(
+        role: Role, channel: any Channel, inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
+        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    ) {
         self.role = role
         self.channel = channel
         self.outbound = outbound
@@ -115,7 +118,9 @@ final class RawConnection {
     }
 
     /// Writes one frame, masked when this end is a client (RFC 6455 §5.3) unless `masked` says otherwise.
-    func writeFrame(_ opcode: Opcode, _ payload: ByteBuffer = ByteBuffer(), fin: Bool = true, rsv1: Bool = false, masked: Bool? = nil) async throws {
+    func writeFrame(_ opcode: Opcode, _ payload: ByteBuffer = ByteBuffer(), fin: Bool = true, rsv1: Bool = false, masked: Bool? = nil)
+        async throws
+    {
         let (header, body) = FrameSerializer.serialize(
             opcode: opcode,
             fin: fin,

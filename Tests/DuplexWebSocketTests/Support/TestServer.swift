@@ -34,9 +34,10 @@ extension WebSocketServerConfiguration {
 }
 
 extension WebSocketClientConfiguration {
-    /// Client defaults for tests: a short open timeout and no keepalive pings.
+    /// Client defaults for tests: no keepalive pings, and an open timeout generous enough for a
+    /// busy machine (the tests of the timeout set their own).
     static func test(configure: (inout WebSocketClientConfiguration) -> Void = { _ in }) -> WebSocketClientConfiguration {
-        var configuration = WebSocketClientConfiguration(openTimeout: .seconds(5), closeTimeout: .seconds(5), keepAlive: .disabled)
+        var configuration = WebSocketClientConfiguration(openTimeout: .seconds(20), closeTimeout: .seconds(5), keepAlive: .disabled)
         configure(&configuration)
         return configuration
     }
@@ -95,7 +96,13 @@ func connectError(
     }
 }
 
-/// A free TCP port on 127.0.0.1 with nothing listening on it (bound, then released).
+/// A free TCP port on 127.0.0.1 with nothing listening on it (bound, then released), for tests
+/// that stop and start servers on one port. It is below Linux's ephemeral range (32768-60999),
+/// so the kernel does not hand it to another test's socket in the meantime.
 func unusedPort() async throws -> Int {
-    try await RawServer.withServer(handler: { _ in }) { $0.port }
+    for _ in 0..<100 {
+        let candidate = Int.random(in: 20_000..<32_768)
+        if let port = try? await RawServer.withServer(port: candidate, handler: { _ in }, { $0.port }) { return port }
+    }
+    return try await RawServer.withServer(handler: { _ in }) { $0.port }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// A test body that did not finish in time.
 struct TestTimedOut: Error, CustomStringConvertible {
@@ -7,20 +8,62 @@ struct TestTimedOut: Error, CustomStringConvertible {
     var description: String { "the test did not finish within \(limit)" }
 }
 
-/// Runs `body`, cancelling it and throwing ``TestTimedOut`` after `limit`, so that no test hangs.
+/// Runs `body`; after `limit`, cancels it and throws ``TestTimedOut`` without waiting for it to
+/// finish (code that does not react to cancellation cannot stall the test run), so no test hangs.
 func withTimeout<T: Sendable>(
-    _ limit: Duration = .seconds(30),
+    _ limit: Duration = .seconds(45),
     _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
+    let outcome = OneShot<Result<T, any Error>>()
+    let work = Task {
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body())
+        } catch {
+            result = .failure(error)
         }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw TestTimedOut(limit: limit) }
-        return value
+        outcome.complete(result)
+    }
+    let timer = Task {
+        try await Task.sleep(for: limit)
+        outcome.complete(.failure(TestTimedOut(limit: limit)))
+    }
+    let result = await withTaskCancellationHandler {
+        await outcome.value
+    } onCancel: {
+        work.cancel()
+    }
+    timer.cancel()
+    work.cancel()
+    return try result.get()
+}
+
+/// A value set once and awaited by one task.
+final class OneShot<Value: Sendable>: Sendable {
+    private let state = Mutex<(value: Value?, waiter: CheckedContinuation<Value, Never>?)>((nil, nil))
+
+    /// Sets the value, the first time only.
+    func complete(_ value: Value) {
+        let waiter: CheckedContinuation<Value, Never>? = state.withLock { state in
+            guard state.value == nil else { return nil }
+            state.value = value
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: value)
+    }
+
+    var value: Value {
+        get async {
+            await withCheckedContinuation { continuation in
+                let ready: Value? = state.withLock { state in
+                    if let value = state.value { return value }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
     }
 }
 
@@ -28,7 +71,7 @@ func withTimeout<T: Sendable>(
 /// For waiting on state that has no event to await (a counter that stops moving, a registry that
 /// fills); assertions are then made on values, never on durations.
 func waitUntil(
-    _ limit: Duration = .seconds(10),
+    _ limit: Duration = .seconds(20),
     _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + limit
