@@ -72,7 +72,9 @@ struct EngineIOClientUpgradeTests {
                 try await Self.exchangeDuringUpgrade(server: server, socket: socket, inbox: &inbox, count: 200)
                 #expect(socket.transport == .polling)
                 #expect(await server.transport == .polling)
-                // One attempt, never retried within the session.
+                // One attempt, never retried within the session. On a loaded machine the
+                // messages can all be exchanged before the attempt arrives: wait for it.
+                try await Self.waitForWebSocketRequest(server)
                 #expect(await server.webSocketRequests.count == 1)
                 #expect(await server.webSocketRequests.first?.contains("sid=") == true)
             }
@@ -109,10 +111,18 @@ struct EngineIOClientUpgradeTests {
             try await EngineIOClient.connect(to: url) { socket in
                 var inbox = socket.messages.makeAsyncIterator()
                 try await Self.exchangeDuringUpgrade(server: server, socket: socket, inbox: &inbox, count: 100)
+                try await Self.waitForWebSocketRequest(server)
                 #expect(socket.transport == .polling)
                 #expect(await server.webSocketRequests.count == 1)
             }
             await server.waitForClose()
+        }
+    }
+
+    /// Waits (at most 10 s) until the fake server has seen the client's WebSocket request.
+    static func waitForWebSocketRequest(_ server: FakeEngineIOServer) async throws {
+        for _ in 0..<200 where await server.webSocketRequests.isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 
