@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "DuplexEngineIOCore", targets: ["DuplexEngineIOCore"]),
         .library(name: "DuplexSocketIOCore", targets: ["DuplexSocketIOCore"]),
         .library(name: "DuplexEngineIO", targets: ["DuplexEngineIO"]),
+        .library(name: "DuplexSocketIO", targets: ["DuplexSocketIO"]),
         .executable(name: "duplex", targets: ["DuplexCLI"]),
     ],
     dependencies: [
@@ -83,11 +84,29 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
+        // Socket.IO server and client on Engine.IO: namespaces, events, acks, rooms, adapters.
+        .target(
+            name: "DuplexSocketIO",
+            dependencies: [
+                "DuplexSocketIOCore",
+                "DuplexEngineIO",
+                "DuplexEngineIOCore",
+                "DuplexWebSocket",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "DuplexCLI",
             dependencies: [
                 "DuplexWebSocket",
                 "DuplexEngineIO",
+                "DuplexSocketIO",
+                "DuplexSocketIOCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -127,6 +146,20 @@ let package = Package(
                 "DuplexWebSocketCore",
                 "CDuplexZlib",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DuplexSocketIOTests",
+            dependencies: [
+                "DuplexSocketIO",
+                "DuplexSocketIOCore",
+                "DuplexEngineIO",
+                "DuplexEngineIOCore",
+                "DuplexWebSocket",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

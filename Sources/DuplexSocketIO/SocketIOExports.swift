@@ -1,0 +1,6 @@
+// The core types that appear in this module's public API, re-exported so that
+// `import DuplexSocketIO` is enough to write a Socket.IO server or client.
+@_exported import enum DuplexSocketIOCore.JSONValue
+@_exported import struct DuplexSocketIOCore.JSONObject
+@_exported import struct DuplexSocketIOCore.SocketIOError
+@_exported import struct DuplexSocketIOCore.SocketIOProtocolVersion
