@@ -103,6 +103,42 @@ struct FrameParserTests {
         for receiver in bothRoles { try checkFrameSizeLimit(receiver: receiver, limit: limit, length: length, accepted: accepted) }
     }
 
+    @Test(
+        "RFC 7692: a compressed frame may exceed the frame limit by deflate's worst-case expansion, no more",
+        arguments: [1000, 16_384, 1 << 20]
+    )
+    func compressedFrameSizeLimit(limit: Int) throws {
+        // zlib's deflateBound for stored blocks: 5 bytes per 16 KiB block and a few bytes more.
+        let bound = FrameParser.compressedBound(limit)
+        #expect(bound >= limit + limit / 16_384 * 5 + 13)
+        for receiver in bothRoles {
+            for (length, accepted) in [(bound, true), (bound + 1, false)] {
+                let bytes = WireFrame.bytes(from: receiver.peer, rsv: 0x40, opcode: .binary, payload: [UInt8](repeating: 1, count: length))
+                if accepted {
+                    let frame = try parse(bytes, role: receiver, maxFrameSize: limit, allowsRSV1: true).frame
+                    #expect(frame?.payload.readableBytes == length)
+                } else {
+                    #expect(parseErrorCode(bytes, role: receiver, maxFrameSize: limit, allowsRSV1: true) == .messageTooLarge)
+                }
+            }
+            // Uncompressed frames keep the exact limit.
+            let plain = WireFrame.bytes(from: receiver.peer, opcode: .binary, payload: [UInt8](repeating: 1, count: limit + 1))
+            #expect(parseErrorCode(plain, role: receiver, maxFrameSize: limit) == .messageTooLarge)
+        }
+        #expect(FrameParser.compressedBound(.max) == .max)
+    }
+
+    @Test("§5.3: unmasking does not modify the receive buffer (other frames may share its storage)")
+    func unmaskingLeavesReceiveBufferIntact() throws {
+        let payload: [UInt8] = Array("hello, masked world".utf8)
+        let bytes = WireFrame.bytes(from: .client, opcode: .text, payload: payload)
+        let received = ByteBuffer(bytes: bytes)
+        var buffer = received
+        let frame = try #require(try FrameParser(role: .server, maxFrameSize: 100).nextFrame(from: &buffer))
+        #expect(Array(buffer: frame.payload) == payload)
+        #expect(Array(buffer: received) == bytes)
+    }
+
     private func checkFrameSizeLimit(receiver: Role, limit: Int, length: Int, accepted: Bool) throws {
         let bytes = WireFrame.bytes(from: receiver.peer, opcode: .binary, payload: [UInt8](repeating: 7, count: length))
         let headerSize = bytes.count - length

@@ -28,6 +28,24 @@ struct MaskingTests {
         }
     }
 
+    @Test("masking while copying equals masking in place, and leaves the source untouched", arguments: keys)
+    func copyMatchesInPlace(key: UInt32) {
+        var random = SeededRandom(seed: UInt64(key) ^ 0x5EED)
+        for keyOffset in 0..<4 {
+            for length in [0, 1, 7, 8, 9, 63, 64, 1000] {
+                let original = random.bytes(length)
+                var inPlace = original
+                let expectedNext = inPlace.withUnsafeMutableBytes { Masking.apply(key: key, keyOffset: keyOffset, to: $0) }
+                var copied = [UInt8](repeating: 0, count: length)
+                let next = original.withUnsafeBytes { source in
+                    copied.withUnsafeMutableBytes { Masking.copy(key: key, keyOffset: keyOffset, from: source, to: $0) }
+                }
+                #expect(copied == inPlace)
+                #expect(next == expectedNext)
+            }
+        }
+    }
+
     @Test("§5.3: masking twice restores the payload (the same operation unmasks)", arguments: keys)
     func involution(key: UInt32) {
         var random = SeededRandom(seed: 99)

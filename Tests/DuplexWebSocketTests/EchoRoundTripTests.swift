@@ -41,19 +41,12 @@ struct EchoRoundTripTests {
     func incompressibleMaximumMessage() async throws {
         try await withTimeout {
             try await withServer(router: echoRouter()) { server in
-                await withKnownIssue(
-                    """
-                    DuplexWebSocketCore: the sender always compresses, so a 1 MiB incompressible message \
-                    becomes a frame of 1 MiB + 321 bytes, over the peer's 1 MiB frame limit (1009)
-                    """
-                ) {
-                    try await WebSocketConnection.connect(to: server.url("/echo"), configuration: .test(), logger: .test) { connection in
-                        let message = WebSocketMessage.binary(randomBytes(1 << 20))
-                        try await connection.send(message)
-                        var replies = connection.messages.makeAsyncIterator()
-                        let reply = try await replies.next()
-                        #expect(reply == message)
-                    }
+                try await WebSocketConnection.connect(to: server.url("/echo"), configuration: .test(), logger: .test) { connection in
+                    let message = WebSocketMessage.binary(randomBytes(1 << 20))
+                    try await connection.send(message)
+                    var replies = connection.messages.makeAsyncIterator()
+                    let reply = try await replies.next()
+                    #expect(reply == message)
                 }
             }
         }

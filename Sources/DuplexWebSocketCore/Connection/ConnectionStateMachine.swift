@@ -90,7 +90,8 @@ public struct ConnectionStateMachine {
         self.parser = FrameParser(
             role: configuration.role,
             maxFrameSize: configuration.limits.maxFrameSize,
-            allowsRSV1: configuration.deflate != nil
+            allowsRSV1: configuration.deflate != nil,
+            allocator: allocator
         )
         actions.reserveCapacity(8)
         if let interval = configuration.keepAlive.interval {

@@ -12,12 +12,15 @@ public struct FrameParser: Sendable {
     public var maxFrameSize: Int
     /// Whether a negotiated extension (permessage-deflate) gives RSV1 a meaning.
     public var allowsRSV1: Bool
+    /// Allocates the storage of unmasked payloads.
+    public var allocator: ByteBufferAllocator
 
     /// Creates a parser.
-    public init(role: Role, maxFrameSize: Int, allowsRSV1: Bool = false) {
+    public init(role: Role, maxFrameSize: Int, allowsRSV1: Bool = false, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         self.role = role
         self.maxFrameSize = maxFrameSize
         self.allowsRSV1 = allowsRSV1
+        self.allocator = allocator
     }
 
     /// Returns the next complete frame, unmasked, or nil if more bytes are needed.
@@ -77,7 +80,10 @@ public struct FrameParser: Sendable {
             }
             guard fin else { throw WebSocketError(.protocolViolation, "fragmented control frame") }
         }
-        guard length <= UInt64(maxFrameSize) else {
+        // A compressed payload may be slightly larger than the message it holds (incompressible
+        // data in stored blocks); the inflated size is bounded by the message size limit instead.
+        let limit = rsv1 ? Self.compressedBound(maxFrameSize) : maxFrameSize
+        guard length <= UInt64(limit) else {
             throw WebSocketError(.messageTooLarge, "frame of \(length) bytes exceeds the limit of \(maxFrameSize)")
         }
         let payloadLength = Int(length)
@@ -92,15 +98,35 @@ public struct FrameParser: Sendable {
         guard buffer.readableBytes - headerSize >= payloadLength else { return nil }
 
         buffer.moveReaderIndex(forwardBy: headerSize)
+        let payload: ByteBuffer
         if masked && payloadLength > 0 {
-            // Unmask in place in the receive buffer, then hand out a slice: no extra copy.
-            _ = buffer.withUnsafeMutableReadableBytes { bytes in
-                Masking.apply(key: maskKey, to: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<payloadLength]))
+            // Unmask while copying into the payload's own storage. Unmasking in place would force
+            // a copy-on-write of the whole receive buffer whenever it is shared (by the channel
+            // that read it, or by payloads of earlier frames in it that are still alive), and a
+            // slice would keep the whole receive buffer alive for as long as the message lives.
+            var unmasked = allocator.buffer(capacity: payloadLength)
+            unmasked.writeWithUnsafeMutableBytes(minimumWritableBytes: payloadLength) { destination in
+                buffer.withUnsafeReadableBytes { source in
+                    Masking.copy(key: maskKey, from: UnsafeRawBufferPointer(rebasing: source[0..<payloadLength]), to: destination)
+                }
+                return payloadLength
             }
+            buffer.moveReaderIndex(forwardBy: payloadLength)
+            payload = unmasked
+        } else {
+            // `readSlice` cannot fail: the length was checked above.
+            payload = buffer.readSlice(length: payloadLength) ?? ByteBuffer()
         }
-        // `readSlice` cannot fail: the length was checked above.
-        let payload = buffer.readSlice(length: payloadLength) ?? ByteBuffer()
         return Frame(fin: fin, rsv1: rsv1, rsv2: false, rsv3: false, opcode: opcode, payload: payload)
+    }
+}
+
+extension FrameParser {
+    /// The largest deflate output for `size` bytes of input: zlib's `deflateBound` for the
+    /// default settings, plus room for the empty block of a flush (RFC 7692 §7.2.1).
+    static func compressedBound(_ size: Int) -> Int {
+        let (bound, overflow) = size.addingReportingOverflow((size >> 12) + (size >> 14) + (size >> 25) + 32)
+        return overflow ? Int.max : bound
     }
 }
 

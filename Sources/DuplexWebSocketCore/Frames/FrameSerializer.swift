@@ -29,20 +29,29 @@ public enum FrameSerializer {
         let coalesce = length <= coalescingLimit
         var header = allocator.buffer(capacity: coalesce ? headerSize + length : headerSize)
         writeHeader(opcode: opcode, fin: fin, rsv1: rsv1, length: length, maskKey: maskKey, into: &header)
-        if coalesce {
-            let payloadOffset = header.writerIndex - header.readerIndex
+        guard let maskKey, length > 0 else {
+            guard coalesce else { return (header, payload) }
             var copy = payload
             header.writeBuffer(&copy)
-            if let maskKey, length > 0 {
-                _ = header.withUnsafeMutableReadableBytes { bytes in
-                    Masking.apply(key: maskKey, to: UnsafeMutableRawBufferPointer(rebasing: bytes[payloadOffset...]))
-                }
-            }
             return (header, nil)
         }
-        var body = payload
-        if let maskKey { Masking.apply(key: maskKey, to: &body) }
+        // Mask while copying: the application's buffer is shared, so masking it in place would
+        // copy it first anyway (copy-on-write), and must not change what the caller holds.
+        if coalesce {
+            writeMasked(payload, key: maskKey, into: &header)
+            return (header, nil)
+        }
+        var body = allocator.buffer(capacity: length)
+        writeMasked(payload, key: maskKey, into: &body)
         return (header, body)
+    }
+
+    private static func writeMasked(_ payload: ByteBuffer, key: UInt32, into buffer: inout ByteBuffer) {
+        let length = payload.readableBytes
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { destination in
+            payload.withUnsafeReadableBytes { Masking.copy(key: key, from: $0, to: destination) }
+            return length
+        }
     }
 
     /// Writes the frame header for a payload of `length` bytes.

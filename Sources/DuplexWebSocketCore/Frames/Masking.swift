@@ -1,14 +1,43 @@
 import NIOCore
 
-/// RFC 6455 §5.3 masking, applied in place a machine word at a time.
+/// RFC 6455 §5.3 masking, a machine word at a time: in place, or while copying (so a payload
+/// that shares storage with other buffers is unmasked without a copy-on-write first).
 public enum Masking {
     /// XORs `bytes` in place with the 4-byte `key`, starting at key offset `keyOffset`
     /// (so a payload can be unmasked in several pieces). Returns the key offset for the next piece.
     @discardableResult
     @inlinable
     public static func apply(key: UInt32, keyOffset: Int = 0, to bytes: UnsafeMutableRawBufferPointer) -> Int {
-        let count = bytes.count
-        guard count > 0, let base = bytes.baseAddress else { return keyOffset & 3 }
+        guard let base = bytes.baseAddress else { return keyOffset & 3 }
+        return xor(key: key, keyOffset: keyOffset, from: UnsafeRawPointer(base), to: base, count: bytes.count)
+    }
+
+    /// Writes `source` XOR the 4-byte `key` into `destination` (which must hold at least
+    /// `source.count` bytes), starting at key offset `keyOffset`. Returns the key offset for the
+    /// next piece.
+    @discardableResult
+    @inlinable
+    public static func copy(
+        key: UInt32,
+        keyOffset: Int = 0,
+        from source: UnsafeRawBufferPointer,
+        to destination: UnsafeMutableRawBufferPointer
+    ) -> Int {
+        precondition(destination.count >= source.count, "masking destination is too small")
+        guard let from = source.baseAddress, let to = destination.baseAddress else { return keyOffset & 3 }
+        return xor(key: key, keyOffset: keyOffset, from: from, to: to, count: source.count)
+    }
+
+    /// Masks or unmasks the readable bytes of `buffer` in place.
+    @inlinable
+    public static func apply(key: UInt32, to buffer: inout ByteBuffer, keyOffset: Int = 0) {
+        _ = buffer.withUnsafeMutableReadableBytes { apply(key: key, keyOffset: keyOffset, to: $0) }
+    }
+
+    /// The one masking loop; `from` and `to` may be the same address (in place).
+    @inlinable
+    static func xor(key: UInt32, keyOffset: Int, from: UnsafeRawPointer, to: UnsafeMutableRawPointer, count: Int) -> Int {
+        guard count > 0 else { return keyOffset & 3 }
         // `key` holds the 4 masking bytes in wire order (big-endian); rotate it so byte 0 of the
         // rotated key lines up with `keyOffset`.
         let shift = UInt32((keyOffset & 3) * 8)
@@ -18,23 +47,17 @@ public enum Masking {
         var index = 0
         // Bulk: 8 bytes at a time (unaligned loads are fine on x86_64 and arm64).
         while index + 8 <= count {
-            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            base.storeBytes(of: word ^ key64, toByteOffset: index, as: UInt64.self)
+            let word = from.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            to.storeBytes(of: word ^ key64, toByteOffset: index, as: UInt64.self)
             index += 8
         }
         withUnsafeBytes(of: keyBytes) { keyBuffer in
             while index < count {
-                let b = base.load(fromByteOffset: index, as: UInt8.self)
-                base.storeBytes(of: b ^ keyBuffer[index & 3], toByteOffset: index, as: UInt8.self)
+                let b = from.load(fromByteOffset: index, as: UInt8.self)
+                to.storeBytes(of: b ^ keyBuffer[index & 3], toByteOffset: index, as: UInt8.self)
                 index += 1
             }
         }
         return (keyOffset + count) & 3
-    }
-
-    /// Masks or unmasks the readable bytes of `buffer` in place.
-    @inlinable
-    public static func apply(key: UInt32, to buffer: inout ByteBuffer, keyOffset: Int = 0) {
-        _ = buffer.withUnsafeMutableReadableBytes { apply(key: key, keyOffset: keyOffset, to: $0) }
     }
 }

@@ -54,6 +54,8 @@ public enum ServerHandshake {
             var upgrade = HTTPFields()
             upgrade[.upgrade] = "websocket"
             upgrade[.connection] = "Upgrade"
+            // §4.2.2: tell the client which version to use once it upgrades.
+            upgrade[.secWebSocketVersion] = "13"
             return .failure(reject(.upgradeRequired, "missing Upgrade: websocket or Connection: Upgrade", headers: upgrade))
         }
         // Item 6 and §4.2.2: an unsupported version gets 426 with the versions we support.
