@@ -58,12 +58,51 @@ public struct EngineIOSocket: Sendable, Identifiable {
         try session.send(.binary(ByteBuffer(bytes: binary)))
     }
 
+    /// Queues messages without suspending, keeping them adjacent on the wire even when other
+    /// tasks send to this session at the same time (a Socket.IO packet and its binary
+    /// attachments). For fan-out: a broadcast enqueues the same messages to every recipient and
+    /// never waits for a slow one.
+    ///
+    /// - Parameters:
+    ///   - messages: the messages, in order.
+    ///   - volatile: when true, nothing is queued unless the transport can write at once
+    ///     (``isWritable``); the messages are dropped instead (Socket.IO `volatile`).
+    ///   - bufferLimit: when set, nothing is queued if ``bufferedMessageCount`` plus the new
+    ///     messages would exceed it, so a client that does not read cannot grow memory without
+    ///     bound.
+    /// - Returns: whether the messages were queued, and if not why.
+    @discardableResult
+    public func enqueue(
+        _ messages: some Collection<EngineIOMessage>,
+        volatile: Bool = false,
+        bufferLimit: Int? = nil
+    ) -> EngineIOEnqueueResult {
+        switch session.enqueue(messages, volatile: volatile, bufferLimit: bufferLimit) {
+        case .enqueued: return .enqueued
+        case .notWritable: return .notWritable
+        case .bufferFull: return .bufferFull
+        case .closed: return .closed
+        }
+    }
+
+    /// Whether a message sent now would go out at once: over polling a GET is waiting for it,
+    /// over WebSocket nothing is queued ahead of it (engine.io `transport.writable`).
+    public var isWritable: Bool { session.isWritable }
+
+    /// Messages queued for the client and not yet handed to the transport.
+    public var bufferedMessageCount: Int { session.bufferedMessageCount }
+
     /// Closes the session (protocol.md 4.1.8: `close` goes out after the queued packets, over
     /// polling with the next GET) and waits until it is closed: at most
     /// ``EngineIOServerConfiguration/closeTimeout`` when the client stopped polling.
     public func close() async {
         session.startClosing()
         _ = await session.waitUntilClosed()
+    }
+
+    /// Starts closing the session like ``close()``, without waiting for it to be closed.
+    public func startClosing() {
+        session.startClosing()
     }
 
     /// Waits until the session is closed, by either side, and returns why.
@@ -106,4 +145,16 @@ public struct EngineIOSocketMessages: AsyncSequence, Sendable {
             await base.next(isolation: actor)
         }
     }
+}
+
+/// The outcome of ``EngineIOSocket/enqueue(_:volatile:bufferLimit:)``.
+public enum EngineIOEnqueueResult: Hashable, Sendable {
+    /// The messages are queued.
+    case enqueued
+    /// Volatile messages dropped: the transport could not write at once.
+    case notWritable
+    /// Dropped: the session's buffer limit would be exceeded.
+    case bufferFull
+    /// Dropped: the session is closing or closed.
+    case closed
 }

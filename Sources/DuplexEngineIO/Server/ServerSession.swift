@@ -47,6 +47,45 @@ final class ServerSession: Sendable {
     private struct AttachedWebSocket {
         var token: UInt64
         var writer: AsyncStream<EngineIOWebSocketFrame>.Continuation
+        /// Frames yielded to `writer` and not yet taken by the WebSocket's writer task.
+        var pending: PendingFrameCount
+    }
+
+    /// The number of frames waiting in a WebSocket's writer stream: incremented when the session
+    /// yields a frame, decremented when the writer task takes one. Lets ``isWritable`` and
+    /// ``bufferedMessageCount`` see the WebSocket's queue, which `AsyncStream` does not expose.
+    final class PendingFrameCount: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    /// The iterator of a WebSocket writer stream, shared with the `AsyncStream(unfolding:)` that
+    /// wraps it to count the frames taken.
+    ///
+    /// `@unchecked Sendable`: the iterator is only used from `next()`, which the wrapping
+    /// `AsyncStream` calls from its single consumer (the WebSocket writer task; `AsyncStream`
+    /// traps on concurrent iteration), so calls never overlap.
+    private final class FrameIteratorBox: @unchecked Sendable {
+        var iterator: AsyncStream<EngineIOWebSocketFrame>.AsyncIterator
+        let pending: PendingFrameCount
+
+        init(_ stream: AsyncStream<EngineIOWebSocketFrame>, pending: PendingFrameCount) {
+            self.iterator = stream.makeAsyncIterator()
+            self.pending = pending
+        }
+
+        func next() async -> EngineIOWebSocketFrame? {
+            let frame = await iterator.next()
+            if frame != nil { pending.value.subtract(1, ordering: .relaxed) }
+            return frame
+        }
+    }
+
+    /// What ``enqueue(_:volatile:bufferLimit:)`` did.
+    enum EnqueueOutcome: Sendable {
+        case enqueued
+        case notWritable
+        case bufferFull
+        case closed
     }
 
     /// A WebSocket attached to the session: its frames to write, and the token that identifies
@@ -176,7 +215,10 @@ final class ServerSession: Sendable {
     ///   or upgraded, upgrades disabled); the session is unaffected.
     func attachWebSocket(asUpgrade: Bool) throws(EngineIOError) -> WebSocketAttachment {
         let token = tokens.add(1, ordering: .relaxed).newValue
-        let (frames, writer) = AsyncStream.makeStream(of: EngineIOWebSocketFrame.self)
+        let (rawFrames, writer) = AsyncStream.makeStream(of: EngineIOWebSocketFrame.self)
+        let pending = PendingFrameCount()
+        let box = FrameIteratorBox(rawFrames, pending: pending)
+        let frames = AsyncStream<EngineIOWebSocketFrame>(unfolding: { await box.next() })
         var effects = Effects()
         let refusal: EngineIOError? = state.withLock { state in
             if asUpgrade {
@@ -189,7 +231,7 @@ final class ServerSession: Sendable {
             guard state.webSocket == nil, !state.machine.isClosed else {
                 return EngineIOError(.badRequest, "The session already has a WebSocket")
             }
-            state.webSocket = AttachedWebSocket(token: token, writer: writer)
+            state.webSocket = AttachedWebSocket(token: token, writer: writer, pending: pending)
             drain(&state, into: &effects)
             return nil
         }
@@ -248,6 +290,52 @@ final class ServerSession: Sendable {
         if let refusal { throw refusal }
     }
 
+    /// Queues several messages at once, without suspending, so that they stay adjacent on the
+    /// wire (a Socket.IO packet and its attachments) even when other tasks send concurrently.
+    ///
+    /// - Parameters:
+    ///   - volatile: queue nothing unless the transport can write now (see ``isWritable``).
+    ///   - bufferLimit: queue nothing when this many messages are already waiting.
+    func enqueue(_ messages: some Collection<EngineIOMessage>, volatile: Bool, bufferLimit: Int?) -> EnqueueOutcome {
+        var effects = Effects()
+        let outcome: EnqueueOutcome = state.withLock { state in
+            guard !state.machine.isClosed, state.closeReason == nil else { return .closed }
+            if volatile, !Self.isWritable(state) { return .notWritable }
+            if let bufferLimit, Self.bufferedCount(state) + messages.count > bufferLimit { return .bufferFull }
+            for message in messages {
+                do throws(EngineIOError) {
+                    try state.machine.sendRequested(message)
+                } catch {
+                    drain(&state, into: &effects)
+                    return .closed
+                }
+            }
+            drain(&state, into: &effects)
+            return .enqueued
+        }
+        perform(effects)
+        return outcome
+    }
+
+    /// Whether a message sent now would go out at once: over polling, a GET is waiting; over
+    /// WebSocket, nothing is queued for the writer (engine.io `transport.writable`).
+    var isWritable: Bool { state.withLock { Self.isWritable($0) } }
+
+    /// Messages queued and not yet handed to the transport.
+    var bufferedMessageCount: Int { state.withLock { Self.bufferedCount($0) } }
+
+    private static func isWritable(_ state: borrowing State) -> Bool {
+        if let webSocket = state.webSocket, state.machine.transport == .websocket {
+            return webSocket.pending.value.load(ordering: .relaxed) == 0
+        }
+        return state.pendingPoll != nil && state.machine.bufferedPacketCount == 0
+    }
+
+    private static func bufferedCount(_ state: borrowing State) -> Int {
+        let webSocketFrames = state.webSocket?.pending.value.load(ordering: .relaxed) ?? 0
+        return state.machine.bufferedPacketCount + webSocketFrames
+    }
+
     /// Starts closing the session (protocol.md 4.1.8).
     func startClosing() {
         var effects = Effects()
@@ -295,7 +383,10 @@ final class ServerSession: Sendable {
                     effects.answers.append((pending.continuation, .success(body)))
                 }
             case .writeWebSocket(let frame):
-                state.webSocket?.writer.yield(frame)
+                if let webSocket = state.webSocket {
+                    webSocket.pending.value.add(1, ordering: .relaxed)
+                    webSocket.writer.yield(frame)
+                }
             case .closeWebSocket:
                 // The writer sends what it holds, then closes the WebSocket.
                 state.webSocket?.writer.finish()
