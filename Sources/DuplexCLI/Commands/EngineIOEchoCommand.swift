@@ -23,14 +23,16 @@ struct EngineIOEchoCommand: AsyncParsableCommand {
     @Option(help: "Heartbeat interval in milliseconds.") var pingInterval: Int64 = 25_000
     @Option(help: "Heartbeat timeout in milliseconds.") var pingTimeout: Int64 = 20_000
     @Option(help: "Time allowed to complete a transport upgrade, in milliseconds.") var upgradeTimeout: Int64 = 10_000
+    @Option(help: "Time allowed for a client to send a whole HTTP request (slowloris protection), in milliseconds.")
+    var handshakeTimeout: Int64 = 10_000
     @Option(help: "Largest POST body or WebSocket message, in bytes (announced as maxPayload).")
     var maxPayload = 1_000_000
     @Flag(help: "Accept Engine.IO v3 clients (EIO=3).") var allowEIO3 = false
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        guard pingInterval > 0, pingTimeout > 0, upgradeTimeout > 0 else {
-            throw ValidationError("--ping-interval, --ping-timeout and --upgrade-timeout must be positive")
+        guard pingInterval > 0, pingTimeout > 0, upgradeTimeout > 0, handshakeTimeout > 0 else {
+            throw ValidationError("--ping-interval, --ping-timeout, --upgrade-timeout and --handshake-timeout must be positive")
         }
         guard maxPayload > 0 else { throw ValidationError("--max-payload must be positive") }
     }
@@ -59,6 +61,7 @@ struct EngineIOEchoCommand: AsyncParsableCommand {
                 port: port,
                 limits: WebSocketLimits(maxFrameSize: maxPayload + slack, maxMessageSize: maxPayload + slack),
                 maxRequestBodySize: maxPayload + slack,
+                handshakeTimeout: .milliseconds(handshakeTimeout),
                 keepAlive: .disabled,
                 compression: nil,
                 backlog: 1024

@@ -20,7 +20,13 @@ struct WebSocketEchoCommand: AsyncParsableCommand {
     @Option(help: "A subprotocol to support (repeatable); the first one the client offers is selected.")
     var subprotocol: [String] = []
     @Option(help: "Keepalive ping interval in seconds (0 disables).") var pingInterval: Double = 0
+    @Option(help: "Time allowed for a client to send a whole HTTP request (slowloris protection), in seconds.")
+    var handshakeTimeout: Double = 10
     @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard handshakeTimeout > 0 else { throw ValidationError("--handshake-timeout must be positive") }
+    }
 
     func run() async throws {
         let logger = logging.makeLogger(label: "duplex.ws-echo")
@@ -41,6 +47,7 @@ struct WebSocketEchoCommand: AsyncParsableCommand {
             host: host,
             port: port,
             limits: WebSocketLimits(maxFrameSize: maxMessageSize, maxMessageSize: maxMessageSize),
+            handshakeTimeout: .milliseconds(Int64(handshakeTimeout * 1000)),
             keepAlive: pingInterval > 0 ? .enabled(interval: .milliseconds(Int64(pingInterval * 1000)), timeout: .seconds(20)) : .disabled,
             compression: noCompression ? nil : .default,
             subprotocols: subprotocol
