@@ -8,7 +8,10 @@ import NIOCore
 public struct FrameParser: Sendable {
     /// Which side of the connection this parser serves (decides the masking rule).
     public var role: Role
-    /// The largest payload accepted in one frame; larger frames fail with ``WebSocketError/Code/messageTooLarge``.
+    /// The largest payload accepted in one frame; larger frames fail with
+    /// ``WebSocketError/Code/messageTooLarge``. A compressed (RSV1) frame may exceed it by
+    /// deflate's worst-case expansion (``compressedBound(_:)``): its inflated size is bounded by
+    /// the message size limit instead.
     public var maxFrameSize: Int
     /// Whether a negotiated extension (permessage-deflate) gives RSV1 a meaning.
     public var allowsRSV1: Bool
@@ -106,7 +109,7 @@ public struct FrameParser: Sendable {
             // slice would keep the whole receive buffer alive for as long as the message lives.
             var unmasked = allocator.buffer(capacity: payloadLength)
             unmasked.writeWithUnsafeMutableBytes(minimumWritableBytes: payloadLength) { destination in
-                buffer.withUnsafeReadableBytes { source in
+                _ = buffer.withUnsafeReadableBytes { source in
                     Masking.copy(key: maskKey, from: UnsafeRawBufferPointer(rebasing: source[0..<payloadLength]), to: destination)
                 }
                 return payloadLength

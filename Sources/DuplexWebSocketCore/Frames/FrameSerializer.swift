@@ -49,7 +49,7 @@ public enum FrameSerializer {
     private static func writeMasked(_ payload: ByteBuffer, key: UInt32, into buffer: inout ByteBuffer) {
         let length = payload.readableBytes
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { destination in
-            payload.withUnsafeReadableBytes { Masking.copy(key: key, from: $0, to: destination) }
+            _ = payload.withUnsafeReadableBytes { Masking.copy(key: key, from: $0, to: destination) }
             return length
         }
     }
