@@ -17,6 +17,6 @@ struct DuplexCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "duplex",
         abstract: "Real-time communication for Swift: servers, clients and test peers.",
-        subcommands: [ServeCommand.self, WebSocketClientCommand.self, WebSocketEchoCommand.self, EngineIOEchoCommand.self, EngineIOClientCommand.self]
+        subcommands: [ServeCommand.self, WebSocketClientCommand.self, WebSocketEchoCommand.self, EngineIOEchoCommand.self, EngineIOClientCommand.self, SocketIOEchoCommand.self, SocketIOClientCommand.self]
     )
 }

@@ -1,38 +1,96 @@
 import ArgumentParser
+import DuplexSocketIO
 import DuplexWebSocket
 import DuplexWebSocketCore
+import Foundation
 import HTTPTypes
 import NIOCore
+import ServiceLifecycle
+import UnixSignals
 
-/// `duplex serve`: the demo server a person can open in a browser.
+/// `duplex serve`: the demo server a person can open in a browser: a Socket.IO chat at `/`
+/// (rooms, member list, typing indicator) and a plain-WebSocket chat at `/websocket`.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the demo server: a chat page at / over a WebSocket at /ws."
+        abstract: "Run the demo server: a Socket.IO chat at / and a plain-WebSocket chat at /websocket.",
+        discussion: """
+            The chat page loads the official Socket.IO JavaScript client from --client-url \
+            (default: the socket.io CDN). Offline, pass --client-file with a local \
+            socket.io.min.js: Duplex serves it at /socket.io.min.js and the page uses it.
+            """
     )
+
+    static let defaultClientURL = "https://cdn.socket.io/4.8.1/socket.io.min.js"
+    static let localClientPath = "/socket.io.min.js"
 
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Option(help: "Port to bind (0 picks a free one).") var port = 8080
+    @Option(help: "Where the chat page loads the Socket.IO client from.") var clientURL = defaultClientURL
+    @Option(help: "A local socket.io.min.js to serve at /socket.io.min.js (overrides --client-url).")
+    var clientFile: String?
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         let logger = logging.makeLogger(label: "duplex.serve")
-        let room = ChatRoom()
         var router = WebSocketRouter()
+
+        var pageClientURL = clientURL
+        if let clientFile {
+            guard let script = FileManager.default.contents(atPath: clientFile) else {
+                throw ValidationError("cannot read --client-file \(clientFile)")
+            }
+            let body = ByteBuffer(bytes: script)
+            var headers = HTTPFields()
+            headers[.contentType] = "text/javascript; charset=utf-8"
+            router.http(Self.localClientPath) { [headers] _ in
+                HTTPServerResponse(status: .ok, headers: headers, body: body)
+            }
+            pageClientURL = Self.localClientPath
+        }
+        let chatPage = SocketIOChatPage.html(clientURL: pageClientURL)
         router.http("/") { _ in
-            HTTPServerResponse(status: .ok, contentType: "text/html; charset=utf-8", text: DemoPage.html)
+            HTTPServerResponse(status: .ok, contentType: "text/html; charset=utf-8", text: chatPage)
+        }
+        router.http("/websocket") { _ in
+            HTTPServerResponse(status: .ok, contentType: "text/html; charset=utf-8", text: WebSocketChatPage.html)
         }
         router.http("/health") { _ in HTTPServerResponse(status: .ok, text: "ok") }
+        let room = WebSocketChatRoom()
         router.webSocket("/ws") { connection in
             try await room.serve(connection)
         }
+
+        let io = try SocketIOServer(logger: logger)
+        SocketIOChat.install(on: io)
+        io.mount(on: &router)
+
         let server = WebSocketServer(
-            configuration: WebSocketServerConfiguration(host: host, port: port, limits: WebSocketLimits(maxFrameSize: 64 * 1024, maxMessageSize: 64 * 1024)),
+            configuration: WebSocketServerConfiguration(
+                host: host,
+                port: port,
+                limits: WebSocketLimits(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20)
+            ),
             router: router,
             logger: logger
         )
-        try await runUntilSignal(server, logger: logger) { address in
-            printLine("listening on http://\(host):\(address.port ?? port) (open it in a browser)")
+        var groupConfiguration = ServiceGroupConfiguration(
+            // Reverse order on shutdown: Socket.IO says goodbye while the HTTP server still runs.
+            services: [.init(service: server), .init(service: io)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        let host = self.host
+        let port = self.port
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                let address = try await server.waitUntilListening()
+                printLine("listening on http://\(host):\(address.port ?? port) (open it in a browser)")
+            }
+            try await tasks.waitForAll()
         }
     }
 }

@@ -1,5 +1,5 @@
-/// The demo chat page served at `/` by `duplex serve`.
-enum DemoPage {
+/// The plain-WebSocket chat page served at `/websocket` by `duplex serve` (over `/ws`).
+enum WebSocketChatPage {
     static let html = """
         <!doctype html>
         <html lang="en">

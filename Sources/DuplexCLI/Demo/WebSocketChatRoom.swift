@@ -2,8 +2,8 @@ import DuplexWebSocket
 import DuplexWebSocketCore
 import Foundation
 
-/// The demo chat: members with names, messages broadcast to everyone, typing indicators.
-actor ChatRoom {
+/// The plain-WebSocket demo chat: members with names, messages broadcast to everyone, typing indicators.
+actor WebSocketChatRoom {
     private struct Incoming: Decodable {
         var type: String
         var name: String?
