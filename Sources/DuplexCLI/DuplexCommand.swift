@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NIOCore
 import NIOPosix
 
@@ -8,11 +9,35 @@ import NIOPosix
 enum DuplexMain {
     static func main() async {
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        await DuplexCommand.main()
+        let command: any ParsableCommand
+        do {
+            command = try DuplexCommand.parseAsRoot()
+        } catch {
+            exitAfterParsing(error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                var syncCommand = command
+                try syncCommand.run()
+            }
+        } catch {
+            DuplexCommand.exit(withError: error)
+        }
+    }
+
+    /// Help and version exit 0; a usage error exits with ``ExitStatus/usage`` (2, as the
+    /// commands document) rather than ArgumentParser's 64.
+    private static func exitAfterParsing(_ error: any Error) -> Never {
+        let code = DuplexCommand.exitCode(for: error)
+        guard code == .validationFailure else { DuplexCommand.exit(withError: error) }
+        printError(DuplexCommand.fullMessage(for: error))
+        Foundation.exit(ExitStatus.usage)
     }
 }
 
-/// `duplex`: servers, clients and test peers for WebSocket (and, later, Engine.IO / Socket.IO).
+/// `duplex`: servers, clients and test peers for WebSocket, Engine.IO and Socket.IO.
 struct DuplexCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "duplex",
