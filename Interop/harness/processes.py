@@ -1,4 +1,4 @@
-"""Child processes of the interop suite: the duplex CLI and the websockets peer programs.
+"""Child processes of the interop suite: the duplex CLI and the peer programs.
 
 Every wait is bounded; every failure message carries the child's stderr, so a red test
 says what the other side saw.
@@ -24,7 +24,9 @@ from pathlib import Path
 
 from harness.matrix import PEER_PROGRAMS_DIR, Peer
 
-LISTENING = re.compile(r"^listening on ws://(?P<host>[^\s:]+):(?P<port>\d+)$")
+# What every server of the suite prints once it accepts connections (duplex ws-echo: ws://,
+# duplex eio-echo / sio-echo and the python-engineio / python-socketio peers: http://).
+LISTENING = re.compile(r"^listening on (?P<scheme>ws|http)://(?P<host>[^\s:]+):(?P<port>\d+)$")
 ERROR_LINE = re.compile(
     r"^error: code=(?P<code>\w+) category=(?P<category>\w+)(?: status=(?P<status>\d+))? message=(?P<message>.*)$"
 )
@@ -114,29 +116,76 @@ class LineProcess:
         self._stderr.close()
 
 
-def _wait_listening(process: LineProcess) -> tuple[str, int]:
-    line = process.next_line(STARTUP_TIMEOUT)
-    match = LISTENING.match(line)
-    if not match:
-        raise AssertionError(f"expected 'listening on ws://HOST:PORT', got {line!r} from {process.describe()}")
-    return match["host"], int(match["port"])
+class JSONRecords:
+    """The JSON objects a child prints one per stdout line, taken by predicate in the order they
+    came. Other lines are ignored, or, with `strict`, fail the test (a JSON-lines output contract)."""
 
+    def __init__(self, process: LineProcess, *, strict: bool = False) -> None:
+        self.process = process
+        self.strict = strict
+        self._pending: list[dict] = []
 
-class DuplexEchoServer:
-    """`duplex ws-echo --host 127.0.0.1 --port 0 FLAGS...`."""
+    def pending(self) -> list[dict]:
+        """The records read but not taken yet, in order."""
+        return list(self._pending)
 
-    def __init__(self, duplex_bin: Path, flags: Sequence[str]) -> None:
-        argv = [duplex_bin, "ws-echo", "--host", "127.0.0.1", "--port", "0", *flags]
-        self.process = LineProcess(argv, "duplex ws-echo")
+    def _read_one(self, timeout: float) -> None:
+        line = self.process.next_line(timeout)
         try:
-            self.host, self.port = _wait_listening(self.process)
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            record = None
+        if isinstance(record, dict):
+            self._pending.append(record)
+        elif self.strict:
+            raise AssertionError(f"not a JSON object on stdout: {line!r}\n{self.process.describe()}")
+
+    def drain(self, seconds: float) -> list[dict]:
+        """Reads whatever comes during `seconds` (or until stdout closes); returns all pending records."""
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                self._read_one(remaining)
+            except (TimeoutError, EOFError):
+                break
+        return self.pending()
+
+    def take(self, predicate: Callable[[dict], bool], timeout: float, what: str = "a record") -> dict:
+        """Removes and returns the first record matching `predicate`, waiting up to `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for index, record in enumerate(self._pending):
+                if predicate(record):
+                    return self._pending.pop(index)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{what} did not come within {timeout}s (unmatched: {self._pending[-20:]}) "
+                                   f"from {self.process.describe()}")
+            self._read_one(remaining)
+
+    def take_id(self, record_id: str, timeout: float) -> dict:
+        return self.take(lambda record: str(record.get("id")) == record_id, timeout, f"the record of {record_id}")
+
+
+class ListeningProcess:
+    """A server child that prints `listening on ws|http://HOST:PORT` once it accepts connections."""
+
+    def __init__(self, argv: Sequence[str | os.PathLike], name: str) -> None:
+        self.process = LineProcess(argv, name)
+        try:
+            line = self.process.next_line(STARTUP_TIMEOUT)
+            match = LISTENING.match(line)
+            if not match:
+                raise AssertionError(f"expected 'listening on ws|http://HOST:PORT', got {line!r} from "
+                                     f"{self.process.describe()}")
+            self.scheme, self.host, self.port = match["scheme"], match["host"], int(match["port"])
         except BaseException:
             self.process.stop()
             raise
 
     @property
-    def url(self) -> str:
-        return f"ws://{self.host}:{self.port}"
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     @property
     def alive(self) -> bool:
@@ -144,6 +193,26 @@ class DuplexEchoServer:
 
     def stop(self) -> None:
         self.process.stop()
+
+
+class DuplexServer(ListeningProcess):
+    """`duplex COMMAND --host 127.0.0.1 --port 0 FLAGS...` (ws-echo, eio-echo, sio-echo)."""
+
+    def __init__(self, duplex_bin: Path, command: str, flags: Sequence[str] = ()) -> None:
+        self.command = command
+        self.flags = tuple(flags)
+        super().__init__([duplex_bin, command, "--host", "127.0.0.1", "--port", "0", *flags], f"duplex {command}")
+
+    @property
+    def url(self) -> str:
+        return self.base_url
+
+
+class DuplexEchoServer(DuplexServer):
+    """`duplex ws-echo --host 127.0.0.1 --port 0 FLAGS...`."""
+
+    def __init__(self, duplex_bin: Path, flags: Sequence[str]) -> None:
+        super().__init__(duplex_bin, "ws-echo", flags)
 
 
 class PeerClient:
@@ -193,28 +262,15 @@ class PeerClient:
         self.process.stop()
 
 
-class PeerServer:
+class PeerServer(ListeningProcess):
     """Interop/peers/ws_server.py in a peer venv: one process serves many plans."""
 
     def __init__(self, peer: Peer, flags: Sequence[str]) -> None:
         self.peer = peer
         argv = [peer.python, "-W", "ignore", PEER_PROGRAMS_DIR / "ws_server.py", "--impl", peer.impl, *flags]
-        self.process = LineProcess(argv, f"websockets {peer.version} {peer.impl} server {' '.join(flags)}")
+        super().__init__(argv, f"websockets {peer.version} {peer.impl} server {' '.join(flags)}")
         self._ids = itertools.count(1)
-        self._results: dict[str, dict] = {}
-        try:
-            self.host, self.port = _wait_listening(self.process)
-        except BaseException:
-            self.process.stop()
-            raise
-
-    @property
-    def alive(self) -> bool:
-        return self.process.alive
-
-    @property
-    def base_url(self) -> str:
-        return f"ws://{self.host}:{self.port}"
+        self.records = JSONRecords(self.process)
 
     def plan_url(self, *, steps: Sequence[dict] = (), close: dict | None = None, timeout: float = 10.0,
                  query: str = "") -> tuple[str, str]:
@@ -229,21 +285,7 @@ class PeerServer:
         return f"{self.base_url}/status/{status}"
 
     def result(self, plan_id: str, timeout: float = 20.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while plan_id not in self._results:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"the peer server reported nothing for plan {plan_id}: {self.process.describe()}")
-            line = self.process.next_line(remaining)
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            self._results[str(record.get("id"))] = record
-        return self._results.pop(plan_id)
-
-    def stop(self) -> None:
-        self.process.stop()
+        return self.records.take_id(plan_id, timeout)
 
 
 class ProcessCache:

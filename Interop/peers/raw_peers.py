@@ -319,6 +319,17 @@ def upgrade_request(path: str = "/", *, method: str = "GET", key: str | None = "
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+def refused_upgrade(port: int, target: str, timeout: float = 10.0) -> tuple[int, bytes]:
+    """A WebSocket opening handshake to `target` that the server refuses: (status, body read to the close)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(upgrade_request(target))
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
 class RawClient:
     """A hand-rolled WebSocket client: a valid upgrade, then whatever frames a test writes."""
 

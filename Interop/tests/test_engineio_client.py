@@ -23,15 +23,13 @@ import base64
 import itertools
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
 
 from harness.matrix import PEER_PROGRAMS_DIR, PEERS_DIR
-from harness.processes import EXIT_OK, STARTUP_TIMEOUT, LineProcess, ProcessCache
+from harness.processes import EXIT_OK, JSONRecords, ListeningProcess, ProcessCache
 
-LISTENING_HTTP = re.compile(r"^listening on http://(?P<host>[^\s:]+):(?P<port>\d+)$")
 CONNECTED = re.compile(r"^connected sid=(?P<sid>\S+) transport=(?P<transport>\w+)$", re.M)
 TRANSPORT_CHANGE = re.compile(r"^transport=(?P<transport>\w+)$", re.M)
 
@@ -54,7 +52,7 @@ def venv_python(version: str) -> Path:
     return PEERS_DIR / f"peer-engineio-{version}" / "bin" / "python"
 
 
-class EngineIOPeerServer:
+class EngineIOPeerServer(ListeningProcess):
     """eio_server_{asgi,aiohttp}.py in a peer-engineio venv: one process serves many plans."""
 
     def __init__(self, version: str, mode: str, flags: tuple[str, ...] = ()) -> None:
@@ -62,45 +60,18 @@ class EngineIOPeerServer:
         if not python.exists():
             raise AssertionError(f"peer venv missing: {python} (run ./scripts/test to install it)")
         argv = [python, "-W", "ignore", PEER_PROGRAMS_DIR / f"eio_server_{mode}.py", *flags]
-        self.process = LineProcess(argv, f"python-engineio {version} {mode} server {' '.join(flags)}")
+        super().__init__(argv, f"python-engineio {version} {mode} server {' '.join(flags)}")
         self._ids = itertools.count(1)
-        self._results: dict[str, dict] = {}
-        try:
-            line = self.process.next_line(STARTUP_TIMEOUT)
-            match = LISTENING_HTTP.match(line)
-            if not match:
-                raise AssertionError(f"expected 'listening on http://HOST:PORT', got {line!r}: {self.process.describe()}")
-            self.host, self.port = match["host"], int(match["port"])
-        except BaseException:
-            self.process.stop()
-            raise
-
-    @property
-    def alive(self) -> bool:
-        return self.process.alive
+        self.records = JSONRecords(self.process)
 
     def plan_url(self, **plan) -> tuple[str, str]:
         plan_id = f"p{next(self._ids)}"
         plan = {"id": plan_id, **plan}
         token = base64.urlsafe_b64encode(json.dumps(plan).encode()).decode().rstrip("=")
-        return plan_id, f"http://{self.host}:{self.port}/engine.io/?plan={token}"
+        return plan_id, f"{self.base_url}/engine.io/?plan={token}"
 
     def result(self, plan_id: str, timeout: float = 30.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while plan_id not in self._results:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no result for plan {plan_id}: {self.process.describe()}")
-            line = self.process.next_line(remaining)
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            self._results[str(record.get("id"))] = record
-        return self._results.pop(plan_id)
-
-    def stop(self) -> None:
-        self.process.stop()
+        return self.records.take_id(plan_id, timeout)
 
 
 @pytest.fixture(scope="module")

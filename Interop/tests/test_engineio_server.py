@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
-import socket
 import subprocess
 import time
 from collections.abc import Sequence
@@ -24,10 +22,9 @@ from pathlib import Path
 import pytest
 
 from harness.matrix import PEER_PROGRAMS_DIR, PEERS_DIR
-from harness.processes import STARTUP_TIMEOUT, LineProcess
-from peers.raw_peers import RawClient, upgrade_request
+from harness.processes import DuplexServer
+from peers.raw_peers import RawClient, refused_upgrade
 
-LISTENING = re.compile(r"^listening on http://(?P<host>[^\s:]+):(?P<port>\d+)$")
 ENGINEIO_LATEST = PEERS_DIR / "peer-engineio-latest" / "bin" / "python"
 ENGINEIO_V3 = PEERS_DIR / "peer-socketio-4" / "bin" / "python"  # python-engineio 3.14.2
 PEER_TIMEOUT = 60.0
@@ -51,37 +48,9 @@ ECHO_STEPS = [
 ]
 
 
-class EngineIOEchoServer:
-    """`duplex eio-echo --host 127.0.0.1 --port 0 --log-level debug FLAGS...`."""
-
-    def __init__(self, duplex_bin: Path, flags: Sequence[str]) -> None:
-        argv = [duplex_bin, "eio-echo", "--host", "127.0.0.1", "--port", "0", "--log-level", "debug", *flags]
-        self.process = LineProcess(argv, "duplex eio-echo")
-        try:
-            line = self.process.next_line(STARTUP_TIMEOUT)
-            match = LISTENING.match(line)
-            if not match:
-                raise AssertionError(f"expected 'listening on http://HOST:PORT', got {line!r}: {self.process.describe()}")
-            self.host, self.port = match["host"], int(match["port"])
-        except BaseException:
-            self.process.stop()
-            raise
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def alive(self) -> bool:
-        return self.process.alive
-
-    def stop(self) -> None:
-        self.process.stop()
-
-
 @pytest.fixture(scope="module")
 def _eio_servers(duplex_bin):
-    servers: dict[tuple[str, ...], EngineIOEchoServer] = {}
+    servers: dict[tuple[str, ...], DuplexServer] = {}
     yield servers, duplex_bin
     for server in servers.values():
         server.stop()
@@ -89,17 +58,18 @@ def _eio_servers(duplex_bin):
 
 @pytest.fixture
 def eio_server(_eio_servers):
-    """eio_server(*flags) -> a running `duplex eio-echo` (shared by the tests of this module).
+    """eio_server(*flags) -> a running `duplex eio-echo --log-level debug FLAGS...` (shared by the
+    tests of this module).
 
     A test after which a server it used died fails: the server must survive every client.
     """
     servers, duplex_bin = _eio_servers
-    used: list[EngineIOEchoServer] = []
+    used: list[DuplexServer] = []
 
-    def get(*flags: str) -> EngineIOEchoServer:
+    def get(*flags: str) -> DuplexServer:
         server = servers.get(flags)
         if server is None or not server.alive:
-            server = servers[flags] = EngineIOEchoServer(duplex_bin, flags)
+            server = servers[flags] = DuplexServer(duplex_bin, "eio-echo", ("--log-level", "debug", *flags))
         used.append(server)
         return server
 
@@ -108,7 +78,7 @@ def eio_server(_eio_servers):
         assert server.alive, f"duplex eio-echo died during this test:\n{server.process.describe()}"
 
 
-def run_client(python: Path, server: EngineIOEchoServer, transports: str, steps: Sequence[dict]) -> dict:
+def run_client(python: Path, server: DuplexServer, transports: str, steps: Sequence[dict]) -> dict:
     """Runs Interop/peers/eio_client.py once; returns its JSON report."""
     assert python.exists(), f"peer venv missing: {python}"
     argv = [str(python), "-W", "ignore", str(PEER_PROGRAMS_DIR / "eio_client.py"), "--url", server.url,
@@ -140,17 +110,6 @@ def raw_get(port: int, target: str, headers: dict[str, str] | None = None) -> tu
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
     finally:
         connection.close()
-
-
-def raw_refused_upgrade(port: int, target: str) -> tuple[int, bytes]:
-    """A WebSocket opening handshake the server refuses: (status, body)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(upgrade_request(target))
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), body
 
 
 # MARK: - python-engineio latest (Engine.IO v4)
@@ -223,7 +182,7 @@ def test_v3_client_websocket_refused_without_allow_eio3(eio_server):
     report = run_client(ENGINEIO_V3, server, "websocket", [])
     assert not report["connected"], report
     assert report["connect_error"]["type"] == "ConnectionError", report
-    status, body = raw_refused_upgrade(server.port, "/engine.io/?EIO=3&transport=websocket")
+    status, body = refused_upgrade(server.port, "/engine.io/?EIO=3&transport=websocket")
     assert status == 400
     assert json.loads(body) == {"code": 5, "message": "Unsupported protocol version"}
 

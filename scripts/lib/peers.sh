@@ -49,7 +49,7 @@ peers_check_websockets() {
     [[ "$got" == "$version" ]] || peers_die "$PEERS_DIR/$name has websockets $got, expected $version"
 }
 
-# peers_setup: every websockets-*.txt pin plus the runner venv.
+# peers_setup: every websockets-*.txt and peer-*.txt pin, the runner venv, the JS client bundle and chromium.
 peers_setup() {
     local requirements=Interop/requirements pin_file name version
     command -v "$PEER_PYTHON" >/dev/null || peers_die "$PEER_PYTHON not found"
@@ -70,4 +70,61 @@ peers_setup() {
         peers_ensure_venv "$(basename "$pin_file" .txt)" "$pin_file"
     done
     peers_ensure_venv runner "$requirements/runner.txt"
+    peers_ensure_socketio_js "$requirements/browser-socketio-js.txt"
+    peers_ensure_chromium
+}
+
+# peers_ensure_socketio_js PIN_FILE: $PEERS_DIR/socketio-js/socket.io.min.js, the official JS client
+# bundle, unpacked from the PyPI wheel PIN_FILE names (hash-checked). Never committed to the repo.
+peers_ensure_socketio_js() {
+    local pin_file=$1
+    local dir="$PEERS_DIR/socketio-js" stamp wheel
+    stamp=$(sha256sum "$pin_file" | cut -d' ' -f1)
+    if [[ -f "$dir/socket.io.min.js" && -f "$dir/.duplex-pin-stamp" ]] \
+        && [[ "$(cat "$dir/.duplex-pin-stamp")" == "$stamp" ]]; then
+        peers_log "reusing $dir/socket.io.min.js"
+        return 0
+    fi
+    peers_log "downloading the Socket.IO JS client bundle ($pin_file)"
+    rm -rf "$dir"
+    mkdir -p "$dir/download"
+    "$PEERS_DIR/runner/bin/python" -m pip download --disable-pip-version-check --no-input --progress-bar off \
+        --no-deps --require-hashes -r "$pin_file" -d "$dir/download" \
+        || peers_die "could not download $pin_file (the wheel that ships socket.io.min.js)"
+    wheel=$(find "$dir/download" -name '*.whl' | head -n 1)
+    [[ -n "$wheel" ]] || peers_die "no wheel downloaded for $pin_file"
+    "$PEERS_DIR/runner/bin/python" - "$wheel" "$dir/socket.io.min.js" <<'PY' || peers_die "no socket.io.min.js in $wheel"
+import sys, zipfile
+wheel, target = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as archive:
+    names = [name for name in archive.namelist() if name.endswith("/socket.io.min.js")]
+    if not names:
+        sys.exit(1)
+    with open(target, "wb") as out:
+        out.write(archive.read(names[0]))
+PY
+    rm -rf "$dir/download"
+    printf '%s\n' "$stamp" >"$dir/.duplex-pin-stamp"
+}
+
+# peers_ensure_chromium: the Debian chromium package (headless browser for the JS client test),
+# installed non-interactively when missing. Failing to install it is fatal, never a skip.
+peers_ensure_chromium() {
+    local -a apt=(apt-get)
+    if command -v chromium >/dev/null; then
+        peers_log "chromium: $(chromium --version 2>/dev/null || echo present)"
+        return 0
+    fi
+    if [[ $(id -u) != 0 ]]; then
+        command -v sudo >/dev/null && sudo -n true 2>/dev/null \
+            || peers_die "chromium is missing and cannot be installed without root: run 'sudo apt-get install chromium'"
+        apt=(sudo -n apt-get)
+    fi
+    peers_log "installing chromium (apt-get)"
+    if ! DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y --no-install-recommends chromium; then
+        DEBIAN_FRONTEND=noninteractive "${apt[@]}" update \
+            && DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y --no-install-recommends chromium \
+            || peers_die "could not install the Debian chromium package (needed by the browser interop test)"
+    fi
+    command -v chromium >/dev/null || peers_die "chromium installed but not on PATH"
 }
