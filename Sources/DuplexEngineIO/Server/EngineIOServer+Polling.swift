@@ -75,6 +75,10 @@ extension EngineIOServer {
             }
             switch session.post(body, contentType: head.headerFields[.contentType]) {
             case .success:
+                // The packets are processed (a pong counts at once), but while the application
+                // is behind, the answer waits: clients send one POST at a time, so this holds
+                // the next one back. The reference server has no inbound limit.
+                await session.waitForInboundRoom(pausingHeartbeat: false)
                 // ref impl: a POST is answered `ok` with `Content-Type: text/html`.
                 headers[.contentType] = "text/html"
                 return HTTPServerResponse(status: .ok, headers: headers, body: ByteBuffer(string: "ok"))

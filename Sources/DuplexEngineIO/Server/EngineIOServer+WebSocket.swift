@@ -156,6 +156,9 @@ extension EngineIOServer {
             do {
                 for try await message in connection.messages {
                     guard session.webSocketReceived(Self.engineIOFrame(message), token: attachment.token) else { break }
+                    // DESIGN.md: "a slow reader stops socket reads": not asking the WebSocket for
+                    // the next message leaves the socket unread.
+                    await session.waitForInboundRoom(pausingHeartbeat: true)
                 }
             } catch {
                 let translated = EngineIOError.translating(error, during: .transport)

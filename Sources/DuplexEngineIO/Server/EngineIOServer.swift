@@ -105,6 +105,7 @@ public final class EngineIOServer: Sendable {
             transport: transport,
             pollingFormat: pollingFormat,
             configuration: sessionConfiguration,
+            flowControl: configuration.flowControl,
             request: request,
             eventLoop: eventLoopGroup.next(),
             logger: sessionLogger,

@@ -52,6 +52,24 @@ public struct EngineIOServerConfiguration: Sendable {
     /// Whether Engine.IO v3 clients (Socket.IO 2.x) are accepted; otherwise they get
     /// `{"code":5,"message":"Unsupported protocol version"}`. Default false.
     public var allowEIO3: Bool
+    /// How much may be queued for a client (polling outbox plus WebSocket write queue) before
+    /// ``EngineIOSocket/send(_:)`` waits, in bytes; each message counts its payload plus 64 bytes
+    /// (``EngineIOServerSession/queuedMessageOverhead``). Default 1 MiB. Not in the reference
+    /// server, which queues without limit (DESIGN.md: "a slow peer makes `send` wait").
+    public var sendHighWaterMark: Int
+    /// Once `send` waits, the queue size at or below which it resumes, in bytes. Default 512 KiB.
+    public var sendLowWaterMark: Int
+    /// The most that may be queued for a client, in bytes: ``EngineIOSocket/enqueue(_:volatile:bufferLimit:)``,
+    /// which never waits, closes the session with ``EngineIOCloseReason/sendBufferFull`` rather
+    /// than go past it. Default 16 MiB.
+    public var maxSendBufferSize: Int
+    /// How much of the client's messages may wait for the application to take them from
+    /// ``EngineIOSocket/messages``, in bytes (counted like ``sendHighWaterMark``). Above it the
+    /// server stops reading the client's WebSocket (the heartbeat's pong deadline is suspended
+    /// meanwhile), and answers its polling POSTs only once the application has caught up to half
+    /// of it; one more WebSocket message or POST body can arrive past it. Default 1 MiB. Not in
+    /// the reference server (DESIGN.md: "a slow reader stops socket reads").
+    public var receiveBufferLimit: Int
 
     /// Creates a configuration; every parameter has the default documented on its property.
     public init(
@@ -69,7 +87,11 @@ public struct EngineIOServerConfiguration: Sendable {
         allowRequest: AllowRequest? = nil,
         httpCompression: EngineIOHTTPCompression? = .default,
         perMessageDeflate: Bool = false,
-        allowEIO3: Bool = false
+        allowEIO3: Bool = false,
+        sendHighWaterMark: Int = 1 << 20,
+        sendLowWaterMark: Int = 1 << 19,
+        maxSendBufferSize: Int = 16 << 20,
+        receiveBufferLimit: Int = 1 << 20
     ) {
         self.pingInterval = pingInterval
         self.pingTimeout = pingTimeout
@@ -86,6 +108,20 @@ public struct EngineIOServerConfiguration: Sendable {
         self.httpCompression = httpCompression
         self.perMessageDeflate = perMessageDeflate
         self.allowEIO3 = allowEIO3
+        self.sendHighWaterMark = sendHighWaterMark
+        self.sendLowWaterMark = sendLowWaterMark
+        self.maxSendBufferSize = maxSendBufferSize
+        self.receiveBufferLimit = receiveBufferLimit
+    }
+
+    /// The buffer limits of each session.
+    var flowControl: ServerSession.FlowControl {
+        ServerSession.FlowControl(
+            sendHighWaterMark: sendHighWaterMark,
+            sendLowWaterMark: sendLowWaterMark,
+            maxSendBufferSize: maxSendBufferSize,
+            receiveBufferLimit: receiveBufferLimit
+        )
     }
 
     /// The protocol settings of each session.
@@ -106,9 +142,19 @@ public struct EngineIOServerConfiguration: Sendable {
     /// Checks the settings.
     ///
     /// - Throws: ``EngineIOError/Code/invalidConfiguration`` for a non-positive interval or
-    ///   limit, an empty or unknown transport list, or a compression threshold below zero.
+    ///   limit, an empty or unknown transport list, a compression threshold below zero, or buffer
+    ///   marks out of order (`0 <= sendLowWaterMark < sendHighWaterMark <= maxSendBufferSize`).
     public func validate() throws(EngineIOError) {
         try sessionConfiguration.validate()
+        guard sendLowWaterMark >= 0, sendLowWaterMark < sendHighWaterMark, sendHighWaterMark <= maxSendBufferSize else {
+            throw EngineIOError(
+                .invalidConfiguration,
+                "send buffer marks must satisfy 0 <= sendLowWaterMark < sendHighWaterMark <= maxSendBufferSize"
+            )
+        }
+        guard receiveBufferLimit >= 1 else {
+            throw EngineIOError(.invalidConfiguration, "receiveBufferLimit must be at least 1")
+        }
         guard !transports.isEmpty, transports.allSatisfy({ $0 == .polling || $0 == .websocket }) else {
             throw EngineIOError(.invalidConfiguration, "transports must be a non-empty subset of polling, websocket")
         }

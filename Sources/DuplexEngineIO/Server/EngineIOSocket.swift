@@ -32,30 +32,40 @@ public struct EngineIOSocket: Sendable, Identifiable {
 
     /// The client's messages, in order. The sequence ends when the session closes (see
     /// ``closeReason``). One task should iterate it.
-    public var messages: EngineIOSocketMessages { EngineIOSocketMessages(stream: session.inbound) }
+    ///
+    /// Backpressure: while the application has not taken more than
+    /// ``EngineIOServerConfiguration/receiveBufferLimit`` of messages, the server stops reading
+    /// the client's WebSocket, and holds the response to its polling POSTs.
+    public var messages: EngineIOSocketMessages { EngineIOSocketMessages(session: session) }
 
     /// Sends a message: over WebSocket at once, over polling in the next GET response (several
     /// messages sent in a row share one response, up to
     /// ``EngineIOServerConfiguration/maxPacketsPerPoll``).
     ///
-    /// - Throws: ``EngineIOError/Code/sessionClosed`` once the session is closing or closed.
+    /// Backpressure: while more than ``EngineIOServerConfiguration/sendHighWaterMark`` is queued
+    /// for the client (it does not read its WebSocket, or does not poll), `send` waits until the
+    /// queue drains to ``EngineIOServerConfiguration/sendLowWaterMark``, then queues the message.
+    ///
+    /// - Throws: ``EngineIOError/Code/sessionClosed`` once the session is closing or closed, also
+    ///   when it closes while `send` waits; ``EngineIOError/Code/cancelled`` when the task is
+    ///   cancelled while waiting. When `send` throws, the message was not queued.
     public func send(_ message: EngineIOMessage) async throws(EngineIOError) {
-        try session.send(message)
+        try await session.send(message)
     }
 
-    /// Sends a text message.
+    /// Sends a text message (see ``send(_:)``).
     public func send(text: String) async throws(EngineIOError) {
-        try session.send(.text(text))
+        try await session.send(.text(text))
     }
 
-    /// Sends a binary message (over polling it travels as `b<base64>`).
+    /// Sends a binary message (see ``send(_:)``; over polling it travels as `b<base64>`).
     public func send(binary: ByteBuffer) async throws(EngineIOError) {
-        try session.send(.binary(binary))
+        try await session.send(.binary(binary))
     }
 
-    /// Sends a binary message.
+    /// Sends a binary message (see ``send(_:)``).
     public func send(binary: some Sequence<UInt8>) async throws(EngineIOError) {
-        try session.send(.binary(ByteBuffer(bytes: binary)))
+        try await session.send(.binary(ByteBuffer(bytes: binary)))
     }
 
     /// Queues messages without suspending, keeping them adjacent on the wire even when other
@@ -70,7 +80,10 @@ public struct EngineIOSocket: Sendable, Identifiable {
     ///   - bufferLimit: when set, nothing is queued if ``bufferedMessageCount`` plus the new
     ///     messages would exceed it, so a client that does not read cannot grow memory without
     ///     bound.
-    /// - Returns: whether the messages were queued, and if not why.
+    /// - Returns: whether the messages were queued, and if not why. Whatever `bufferLimit` says,
+    ///   messages that would take the queue past ``EngineIOServerConfiguration/maxSendBufferSize``
+    ///   are dropped and the session is closed with ``EngineIOCloseReason/sendBufferFull``
+    ///   (`bufferFull`).
     @discardableResult
     public func enqueue(
         _ messages: some Collection<EngineIOMessage>,
@@ -124,25 +137,31 @@ public struct EngineIOSocketMessages: AsyncSequence, Sendable {
     public typealias Element = EngineIOMessage
     public typealias Failure = Never
 
-    let stream: AsyncStream<EngineIOMessage>
+    let session: ServerSession
 
     /// Creates the iterator (one per sequence).
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: stream.makeAsyncIterator())
+        AsyncIterator(base: session.inbound.makeAsyncIterator(), session: session)
     }
 
     /// The iterator.
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncStream<EngineIOMessage>.AsyncIterator
+        let session: ServerSession
 
         /// The next element, or nil once the sequence ended.
         public mutating func next() async -> EngineIOMessage? {
-            await base.next()
+            let message = await base.next()
+            // Taking a message makes room: the transport may read the client again.
+            if let message { session.inboundTaken(message) }
+            return message
         }
 
         /// The next element, or nil once the sequence ended, without leaving `actor`.
         public mutating func next(isolation actor: isolated (any Actor)?) async -> EngineIOMessage? {
-            await base.next(isolation: actor)
+            let message = await base.next(isolation: actor)
+            if let message { session.inboundTaken(message) }
+            return message
         }
     }
 }

@@ -16,6 +16,14 @@ typealias PollResult = Result<EngineIOPollingBody, EngineIOError>
 /// order even when inputs race; resuming a waiting request and logging happen after the lock is
 /// released. No task belongs to a session: timers are event-loop tasks, a WebSocket is served by
 /// the task that accepted it.
+///
+/// Backpressure (DESIGN.md: "a slow reader stops socket reads; a slow peer makes `send` wait"):
+/// ``send(_:)`` waits while the outbound queue (polling outbox plus WebSocket writer queue) is
+/// above ``FlowControl/sendHighWaterMark`` until it drains to ``FlowControl/sendLowWaterMark``;
+/// ``enqueue(_:volatile:bufferLimit:)`` never waits, and closes the session with
+/// ``EngineIOCloseReason/sendBufferFull`` past ``FlowControl/maxSendBufferSize``. Inbound, the
+/// transports call ``waitForInboundRoom(pausingHeartbeat:)`` after each delivery, which waits
+/// while the application's unread messages exceed ``FlowControl/receiveBufferLimit``.
 final class ServerSession: Sendable {
     let id: EngineIOSessionID
     let protocolVersion: EngineIOProtocolVersion
@@ -28,7 +36,22 @@ final class ServerSession: Sendable {
     private let eventLoop: any EventLoop
     private let onClose: @Sendable (ServerSession, EngineIOCloseReason) -> Void
     private let tokens = Atomic<UInt64>(0)
+    private let flowControl: FlowControl
+    /// The number of waiting senders, readable without the lock, so that the WebSocket writer
+    /// task only takes the lock to wake senders when some wait. A sender increments it before
+    /// checking the queue, the writer decrements the queue before reading it (both sequentially
+    /// consistent), so one of them always sees the other.
+    private let sendWaiterCount = Atomic<Int>(0)
     private let state: Mutex<State>
+
+    /// The buffer limits of a session, from ``EngineIOServerConfiguration``; costs are
+    /// ``EngineIOServerSession/queueCost(of:)``.
+    struct FlowControl: Sendable {
+        var sendHighWaterMark: Int
+        var sendLowWaterMark: Int
+        var maxSendBufferSize: Int
+        var receiveBufferLimit: Int
+    }
 
     private struct State: ~Copyable {
         var machine: EngineIOServerSession
@@ -37,6 +60,15 @@ final class ServerSession: Sendable {
         var timer: (token: UInt64, task: Scheduled<Void>)?
         var closeReason: EngineIOCloseReason?
         var closeWaiters: [CheckedContinuation<EngineIOCloseReason, Never>] = []
+        var sendWaiters: [Waiter<Result<Void, EngineIOError>>] = []
+        /// The cost of the messages delivered to ``inbound`` and not yet taken by the application.
+        var inboundCost = 0
+        var inboundWaiters: [Waiter<Void>] = []
+    }
+
+    private struct Waiter<Value> {
+        var token: UInt64
+        var continuation: CheckedContinuation<Value, Never>
     }
 
     private struct PendingPoll {
@@ -48,14 +80,22 @@ final class ServerSession: Sendable {
         var token: UInt64
         var writer: AsyncStream<EngineIOWebSocketFrame>.Continuation
         /// Frames yielded to `writer` and not yet taken by the WebSocket's writer task.
-        var pending: PendingFrameCount
+        var pending: PendingFrames
     }
 
-    /// The number of frames waiting in a WebSocket's writer stream: incremented when the session
-    /// yields a frame, decremented when the writer task takes one. Lets ``isWritable`` and
-    /// ``bufferedMessageCount`` see the WebSocket's queue, which `AsyncStream` does not expose.
-    final class PendingFrameCount: Sendable {
-        let value = Atomic<Int>(0)
+    /// The frames waiting in a WebSocket's writer stream, counted and costed: incremented when
+    /// the session yields a frame, decremented when the writer task takes one. Lets
+    /// ``isWritable``, ``bufferedMessageCount`` and the send high-water mark see the WebSocket's
+    /// queue, which `AsyncStream` does not expose.
+    final class PendingFrames: Sendable {
+        let count = Atomic<Int>(0)
+        let cost = Atomic<Int>(0)
+        /// Set when the session is terminated: the writer drops what is left.
+        let isDiscarded = Atomic<Bool>(false)
+
+        static func cost(of frame: EngineIOWebSocketFrame) -> Int {
+            frame.byteCount + EngineIOServerSession.queuedMessageOverhead
+        }
     }
 
     /// The iterator of a WebSocket writer stream, shared with the `AsyncStream(unfolding:)` that
@@ -66,16 +106,21 @@ final class ServerSession: Sendable {
     /// traps on concurrent iteration), so calls never overlap.
     private final class FrameIteratorBox: @unchecked Sendable {
         var iterator: AsyncStream<EngineIOWebSocketFrame>.AsyncIterator
-        let pending: PendingFrameCount
+        let pending: PendingFrames
+        let onTaken: @Sendable () -> Void
 
-        init(_ stream: AsyncStream<EngineIOWebSocketFrame>, pending: PendingFrameCount) {
+        init(_ stream: AsyncStream<EngineIOWebSocketFrame>, pending: PendingFrames, onTaken: @escaping @Sendable () -> Void) {
             self.iterator = stream.makeAsyncIterator()
             self.pending = pending
+            self.onTaken = onTaken
         }
 
         func next() async -> EngineIOWebSocketFrame? {
-            let frame = await iterator.next()
-            if frame != nil { pending.value.subtract(1, ordering: .relaxed) }
+            guard !pending.isDiscarded.load(ordering: .relaxed), let frame = await iterator.next() else { return nil }
+            guard !pending.isDiscarded.load(ordering: .relaxed) else { return nil }
+            pending.count.subtract(1, ordering: .relaxed)
+            pending.cost.subtract(PendingFrames.cost(of: frame), ordering: .sequentiallyConsistent)
+            onTaken()
             return frame
         }
     }
@@ -101,6 +146,8 @@ final class ServerSession: Sendable {
         var events: [Event] = []
         var closeWaiters: [CheckedContinuation<EngineIOCloseReason, Never>] = []
         var closeReason: EngineIOCloseReason?
+        var sendWaiters: [(CheckedContinuation<Result<Void, EngineIOError>, Never>, Result<Void, EngineIOError>)] = []
+        var inboundWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private enum Event {
@@ -113,6 +160,7 @@ final class ServerSession: Sendable {
         transport: EngineIOTransport,
         pollingFormat: EngineIOPollingFormat,
         configuration: EngineIOServerSession.Configuration,
+        flowControl: FlowControl,
         request: EngineIOHandshakeRequest,
         eventLoop: any EventLoop,
         logger: Logger,
@@ -131,6 +179,7 @@ final class ServerSession: Sendable {
         self.logger = logger
         self.eventLoop = eventLoop
         self.onClose = onClose
+        self.flowControl = flowControl
         (self.inbound, self.inboundContinuation) = AsyncStream.makeStream(of: EngineIOMessage.self)
         self.state = Mutex(State(machine: machine))
     }
@@ -216,8 +265,8 @@ final class ServerSession: Sendable {
     func attachWebSocket(asUpgrade: Bool) throws(EngineIOError) -> WebSocketAttachment {
         let token = tokens.add(1, ordering: .relaxed).newValue
         let (rawFrames, writer) = AsyncStream.makeStream(of: EngineIOWebSocketFrame.self)
-        let pending = PendingFrameCount()
-        let box = FrameIteratorBox(rawFrames, pending: pending)
+        let pending = PendingFrames()
+        let box = FrameIteratorBox(rawFrames, pending: pending) { [weak self] in self?.webSocketFrameTaken() }
         let frames = AsyncStream<EngineIOWebSocketFrame>(unfolding: { await box.next() })
         var effects = Effects()
         let refusal: EngineIOError? = state.withLock { state in
@@ -274,8 +323,65 @@ final class ServerSession: Sendable {
 
     // MARK: - Application
 
-    /// Queues a message for the client.
-    func send(_ message: EngineIOMessage) throws(EngineIOError) {
+    /// Queues a message for the client, first waiting while the outbound queue is above the
+    /// high-water mark (see the type's documentation).
+    ///
+    /// - Throws: ``EngineIOError/Code/sessionClosed`` once the session is closing or closed
+    ///   (also when it closes while waiting); ``EngineIOError/Code/cancelled`` when the task is
+    ///   cancelled while waiting. Either way the message was not queued.
+    func send(_ message: EngineIOMessage) async throws(EngineIOError) {
+        try await waitForSendCapacity()
+        try queue(message)
+    }
+
+    /// Waits until the outbound queue is at or below the high-water mark, or (once it went above)
+    /// until it drained to the low-water mark.
+    private func waitForSendCapacity() async throws(EngineIOError) {
+        guard state.withLock({ Self.outboundCost($0) > flowControl.sendHighWaterMark && $0.closeReason == nil }) else {
+            return
+        }
+        let token = tokens.add(1, ordering: .relaxed).newValue
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, EngineIOError>, Never>) in
+                let immediate: Result<Void, EngineIOError>? = state.withLock { state in
+                    guard !Task.isCancelled else { return .failure(Self.cancelledWhileSending) }
+                    guard state.closeReason == nil else { return .success(()) }  // `queue` throws
+                    sendWaiterCount.add(1, ordering: .sequentiallyConsistent)
+                    guard Self.outboundCost(state) > flowControl.sendLowWaterMark else {
+                        sendWaiterCount.subtract(1, ordering: .sequentiallyConsistent)
+                        return .success(())
+                    }
+                    state.sendWaiters.append(Waiter(token: token, continuation: continuation))
+                    return nil
+                }
+                if let immediate { continuation.resume(returning: immediate) }
+            }
+        } onCancel: {
+            let waiter: Waiter<Result<Void, EngineIOError>>? = state.withLock { state in
+                guard let index = state.sendWaiters.firstIndex(where: { $0.token == token }) else { return nil }
+                sendWaiterCount.subtract(1, ordering: .sequentiallyConsistent)
+                return state.sendWaiters.remove(at: index)
+            }
+            waiter?.continuation.resume(returning: .failure(Self.cancelledWhileSending))
+        }
+        try result.get()
+    }
+
+    private static let cancelledWhileSending = EngineIOError(
+        .cancelled,
+        "The send was cancelled while waiting for the client to read; the message was not queued"
+    )
+
+    /// The WebSocket writer task took a frame: wakes the senders if the queue drained enough.
+    private func webSocketFrameTaken() {
+        guard sendWaiterCount.load(ordering: .sequentiallyConsistent) > 0 else { return }
+        var effects = Effects()
+        state.withLock { state in releaseSendWaitersIfDrained(&state, into: &effects) }
+        perform(effects)
+    }
+
+    /// Queues a message for the client without waiting.
+    private func queue(_ message: EngineIOMessage) throws(EngineIOError) {
         var effects = Effects()
         let refusal: EngineIOError? = state.withLock { state in
             do throws(EngineIOError) {
@@ -296,12 +402,23 @@ final class ServerSession: Sendable {
     /// - Parameters:
     ///   - volatile: queue nothing unless the transport can write now (see ``isWritable``).
     ///   - bufferLimit: queue nothing when this many messages are already waiting.
+    ///
+    /// Past ``FlowControl/maxSendBufferSize`` nothing is queued and the session is closed with
+    /// ``EngineIOCloseReason/sendBufferFull`` (the outcome is `bufferFull`).
     func enqueue(_ messages: some Collection<EngineIOMessage>, volatile: Bool, bufferLimit: Int?) -> EnqueueOutcome {
         var effects = Effects()
         let outcome: EnqueueOutcome = state.withLock { state in
             guard !state.machine.isClosed, state.closeReason == nil else { return .closed }
             if volatile, !Self.isWritable(state) { return .notWritable }
             if let bufferLimit, Self.bufferedCount(state) + messages.count > bufferLimit { return .bufferFull }
+            let addedCost = messages.reduce(0) { $0 + EngineIOServerSession.queueCost(of: $1) }
+            if Self.outboundCost(state) + addedCost > flowControl.maxSendBufferSize {
+                // The client does not read and the caller does not wait: drop what is queued.
+                state.webSocket?.pending.isDiscarded.store(true, ordering: .relaxed)
+                state.machine.terminate(.sendBufferFull)
+                drain(&state, into: &effects)
+                return .bufferFull
+            }
             for message in messages {
                 do throws(EngineIOError) {
                     try state.machine.sendRequested(message)
@@ -326,22 +443,118 @@ final class ServerSession: Sendable {
 
     private static func isWritable(_ state: borrowing State) -> Bool {
         if let webSocket = state.webSocket, state.machine.transport == .websocket {
-            return webSocket.pending.value.load(ordering: .relaxed) == 0
+            return webSocket.pending.count.load(ordering: .relaxed) == 0
         }
         return state.pendingPoll != nil && state.machine.bufferedPacketCount == 0
     }
 
     private static func bufferedCount(_ state: borrowing State) -> Int {
-        let webSocketFrames = state.webSocket?.pending.value.load(ordering: .relaxed) ?? 0
+        let webSocketFrames = state.webSocket?.pending.count.load(ordering: .relaxed) ?? 0
         return state.machine.bufferedPacketCount + webSocketFrames
     }
 
-    /// Starts closing the session (protocol.md 4.1.8).
+    /// The cost of everything queued for the client: the polling outbox and the WebSocket
+    /// writer's queue.
+    private static func outboundCost(_ state: borrowing State) -> Int {
+        let webSocketCost = state.webSocket?.pending.cost.load(ordering: .sequentiallyConsistent) ?? 0
+        return state.machine.bufferedByteCount + webSocketCost
+    }
+
+    /// Cost of everything queued for the client (for tests and diagnostics).
+    var outboundCost: Int { state.withLock { Self.outboundCost($0) } }
+
+    private func releaseSendWaitersIfDrained(_ state: inout State, into effects: inout Effects) {
+        guard !state.sendWaiters.isEmpty, Self.outboundCost(state) <= flowControl.sendLowWaterMark else { return }
+        resumeSendWaiters(&state, into: &effects, with: .success(()))
+    }
+
+    private func resumeSendWaiters(
+        _ state: inout State,
+        into effects: inout Effects,
+        with result: Result<Void, EngineIOError>
+    ) {
+        guard !state.sendWaiters.isEmpty else { return }
+        sendWaiterCount.subtract(state.sendWaiters.count, ordering: .sequentiallyConsistent)
+        effects.sendWaiters += state.sendWaiters.map { ($0.continuation, result) }
+        state.sendWaiters = []
+    }
+
+    // MARK: - Inbound backpressure
+
+    /// The application took a message from ``inbound``.
+    func inboundTaken(_ message: EngineIOMessage) {
+        let cost = EngineIOServerSession.queueCost(of: message)
+        let waiters: [Waiter<Void>] = state.withLock { state in
+            state.inboundCost -= cost
+            guard !state.inboundWaiters.isEmpty, state.inboundCost <= flowControl.receiveBufferLimit / 2 else { return [] }
+            defer { state.inboundWaiters = [] }
+            return state.inboundWaiters
+        }
+        for waiter in waiters { waiter.continuation.resume() }
+    }
+
+    /// Cost of the messages delivered and not yet taken by the application (for tests).
+    var inboundCost: Int { state.withLock { $0.inboundCost } }
+
+    /// Senders waiting for the outbound queue to drain (for tests and diagnostics).
+    var waitingSenderCount: Int { state.withLock { $0.sendWaiters.count } }
+
+    /// Whether a transport waits for the application to take messages (for tests and
+    /// diagnostics).
+    var isWaitingForInboundRoom: Bool { state.withLock { !$0.inboundWaiters.isEmpty } }
+
+    /// Waits while the application's unread messages cost more than
+    /// ``FlowControl/receiveBufferLimit``, until they drop to half of it, the session closes, or
+    /// the task is cancelled. A transport calls it after feeding the session, before reading more
+    /// (DESIGN.md: "a slow reader stops socket reads").
+    ///
+    /// - Parameter pausingHeartbeat: the caller stops reading the client while it waits (a
+    ///   WebSocket), so the heartbeat must not expect an answer meanwhile.
+    func waitForInboundRoom(pausingHeartbeat: Bool) async {
+        guard state.withLock({ $0.inboundCost > flowControl.receiveBufferLimit && $0.closeReason == nil }) else { return }
+        let token = tokens.add(1, ordering: .relaxed).newValue
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                var effects = Effects()
+                let isRoom: Bool = state.withLock { state in
+                    guard !Task.isCancelled, state.closeReason == nil,
+                        state.inboundCost > flowControl.receiveBufferLimit / 2
+                    else { return true }
+                    state.inboundWaiters.append(Waiter(token: token, continuation: continuation))
+                    if pausingHeartbeat {
+                        state.machine.receivingPaused()
+                        drain(&state, into: &effects)
+                    }
+                    return false
+                }
+                perform(effects)
+                if isRoom { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter: Waiter<Void>? = state.withLock { state in
+                guard let index = state.inboundWaiters.firstIndex(where: { $0.token == token }) else { return nil }
+                return state.inboundWaiters.remove(at: index)
+            }
+            waiter?.continuation.resume()
+        }
+        if pausingHeartbeat {
+            var effects = Effects()
+            state.withLock { state in
+                state.machine.receivingResumed(now: .now())
+                drain(&state, into: &effects)
+            }
+            perform(effects)
+        }
+    }
+
+    /// Starts closing the session (protocol.md 4.1.8). Waiting senders fail at once: the
+    /// session no longer takes messages.
     func startClosing() {
         var effects = Effects()
         state.withLock { state in
             state.machine.closeRequested(now: .now())
             drain(&state, into: &effects)
+            resumeSendWaiters(&state, into: &effects, with: .failure(EngineIOError(.sessionClosed, "Session closed")))
         }
         perform(effects)
     }
@@ -384,7 +597,8 @@ final class ServerSession: Sendable {
                 }
             case .writeWebSocket(let frame):
                 if let webSocket = state.webSocket {
-                    webSocket.pending.value.add(1, ordering: .relaxed)
+                    webSocket.pending.count.add(1, ordering: .relaxed)
+                    webSocket.pending.cost.add(PendingFrames.cost(of: frame), ordering: .sequentiallyConsistent)
                     webSocket.writer.yield(frame)
                 }
             case .closeWebSocket:
@@ -392,6 +606,7 @@ final class ServerSession: Sendable {
                 state.webSocket?.writer.finish()
                 state.webSocket = nil
             case .deliver(let data):
+                state.inboundCost += EngineIOServerSession.queueCost(of: data)
                 inboundContinuation.yield(data)
             case .scheduleTimer(let deadline):
                 state.timer?.task.cancel()
@@ -423,12 +638,19 @@ final class ServerSession: Sendable {
                 effects.closeReason = reason
                 effects.closeWaiters = state.closeWaiters
                 state.closeWaiters = []
+                // Waiting senders fail; waiting transports go on (and find the session closed).
+                resumeSendWaiters(&state, into: &effects, with: .failure(EngineIOError(.sessionClosed, "Session closed")))
+                effects.inboundWaiters += state.inboundWaiters.map(\.continuation)
+                state.inboundWaiters = []
             }
         }
+        releaseSendWaitersIfDrained(&state, into: &effects)
     }
 
     private func perform(_ effects: Effects) {
         for (continuation, result) in effects.answers { continuation.resume(returning: result) }
+        for (continuation, result) in effects.sendWaiters { continuation.resume(returning: result) }
+        for continuation in effects.inboundWaiters { continuation.resume() }
         for event in effects.events {
             switch event {
             case .upgradeCompleted:

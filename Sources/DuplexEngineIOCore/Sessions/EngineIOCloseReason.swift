@@ -19,6 +19,9 @@ public struct EngineIOCloseReason: Hashable, Sendable, CustomStringConvertible {
     public static let transportError = EngineIOCloseReason("transport error")
     /// The peer sent a malformed packet or payload.
     public static let parseError = EngineIOCloseReason("parse error")
+    /// More was queued for the client than the server's hard limit allows (the client does not
+    /// read, and the application queued without waiting); the queued messages are dropped.
+    public static let sendBufferFull = EngineIOCloseReason("send buffer full")
 
     public var description: String { name }
 }

@@ -57,6 +57,8 @@ public struct EngineIOServerSession: Sendable {
     private var state: State
     private var heartbeat: Heartbeat
     private var outbox = CircularBuffer<EngineIOPacket>()
+    private var outboxCost = 0
+    private var isReceivingPaused = false
     private var actions = CircularBuffer<EngineIOServerSessionAction>()
     private var hasPendingPoll = false
     private var isPostInProgress = false
@@ -129,6 +131,21 @@ public struct EngineIOServerSession: Sendable {
     /// Packets waiting for a polling GET.
     public var bufferedPacketCount: Int { outbox.count }
 
+    /// The cost of the packets waiting for a polling GET: each counts its data's bytes plus
+    /// ``queuedMessageOverhead`` (see ``queueCost(of:)``). Adapters compare it with their
+    /// high-water marks to make senders wait.
+    public var bufferedByteCount: Int { outboxCost }
+
+    /// The bookkeeping each queued message is charged on top of its bytes, so that a flood of
+    /// tiny or empty messages is bounded like one of large messages.
+    public static let queuedMessageOverhead = 64
+
+    /// What a queued message costs against a buffer limit: its bytes plus
+    /// ``queuedMessageOverhead``.
+    public static func queueCost(of data: EngineIOPacketData) -> Int {
+        data.byteCount + queuedMessageOverhead
+    }
+
     // MARK: - Actions
 
     /// The next action to execute, or `nil` when there is nothing left to do.
@@ -164,7 +181,7 @@ public struct EngineIOServerSession: Sendable {
             hasPendingPoll = true
             if case .polling(.awaitingUpgrade) = state, outbox.isEmpty {
                 // protocol.md 4.1.7 step 3: polls during an upgrade end at once with `noop`.
-                outbox.append(.noop)
+                appendToOutbox(.noop)
             }
             needsFlush = true
         }
@@ -310,7 +327,7 @@ public struct EngineIOServerSession: Sendable {
             // protocol.md 4.1.7 step 3: answer `3probe`, then end any pending poll with `noop`.
             actions.append(.writeWebSocket(EngineIOPacket.probePong.webSocketFrame(protocolVersion: protocolVersion)))
             state = .polling(.awaitingUpgrade(deadline: deadline))
-            if hasPendingPoll && outbox.isEmpty { outbox.append(.noop) }
+            if hasPendingPoll && outbox.isEmpty { appendToOutbox(.noop) }
             needsFlush = true
         case (.awaitingUpgrade, .upgrade):
             // protocol.md 4.1.7 step 4: switch transport, flush buffered packets in order.
@@ -323,6 +340,7 @@ public struct EngineIOServerSession: Sendable {
             while let packet = outbox.popFirst() {
                 actions.append(.writeWebSocket(packet.webSocketFrame(protocolVersion: protocolVersion)))
             }
+            outboxCost = 0
             actions.append(.upgradeCompleted)
         default:
             // ref impl: "Any unexpected packet on the probe socket also closes it."
@@ -359,6 +377,38 @@ public struct EngineIOServerSession: Sendable {
         actions.append(.upgradeFailed(error))
     }
 
+    // MARK: - Receive backpressure
+
+    /// The adapter stopped reading the session's WebSocket because the application is behind
+    /// (DESIGN.md: "a slow reader stops socket reads"). Pings still go out, but the pong (v4) or
+    /// client packet (v3) deadline is suspended: the client's answer may be waiting unread.
+    public mutating func receivingPaused() {
+        guard !isClosed else { return }
+        isReceivingPaused = true
+        updateTimer()
+    }
+
+    /// The adapter reads the WebSocket again. A heartbeat answer that was due while reading was
+    /// paused gets `pingTimeout` from now to arrive.
+    public mutating func receivingResumed(now: NIODeadline) {
+        guard isReceivingPaused else { return }
+        isReceivingPaused = false
+        let extended = now + TimeAmount(configuration.pingTimeout)
+        switch heartbeat {
+        case .awaitingPong(let deadline): heartbeat = .awaitingPong(max(deadline, extended))
+        case .awaitingClientPacket(let deadline): heartbeat = .awaitingClientPacket(max(deadline, extended))
+        case .waitingToPing, .stopped: break
+        }
+        updateTimer()
+    }
+
+    /// The adapter ends the session for a reason of its own (for example
+    /// ``EngineIOCloseReason/sendBufferFull``): like a transport failure, a pending GET gets
+    /// `close` and a WebSocket is closed.
+    public mutating func terminate(_ reason: EngineIOCloseReason) {
+        fail(reason)
+    }
+
     // MARK: - Timer and application
 
     /// The timer armed by ``EngineIOServerSessionAction/scheduleTimer(_:)`` fired (early or
@@ -385,8 +435,8 @@ public struct EngineIOServerSession: Sendable {
             // answer `3` within pingTimeout ms."
             enqueue(.ping)
             heartbeat = .awaitingPong(now + TimeAmount(configuration.pingTimeout))
-        case .awaitingPong(let deadline) where now >= deadline,
-            .awaitingClientPacket(let deadline) where now >= deadline:
+        case .awaitingPong(let deadline) where now >= deadline && !isReceivingPaused,
+            .awaitingClientPacket(let deadline) where now >= deadline && !isReceivingPaused:
             fail(.pingTimeout)
             return
         default:
@@ -504,6 +554,7 @@ public struct EngineIOServerSession: Sendable {
         state = .closed
         heartbeat = .stopped
         outbox.removeAll()
+        outboxCost = 0
         needsFlush = false
         hasPendingPoll = false
         if scheduledDeadline != nil {
@@ -518,11 +569,16 @@ public struct EngineIOServerSession: Sendable {
         case .webSocket:
             actions.append(.writeWebSocket(packet.webSocketFrame(protocolVersion: protocolVersion)))
         case .polling, .closing:
-            outbox.append(packet)
+            appendToOutbox(packet)
             needsFlush = true
         case .closed:
             return
         }
+    }
+
+    private mutating func appendToOutbox(_ packet: EngineIOPacket) {
+        outbox.append(packet)
+        outboxCost += Self.queueCost(of: packet.data)
     }
 
     private mutating func answerPoll(with packets: [EngineIOPacket]) {
@@ -538,6 +594,7 @@ public struct EngineIOServerSession: Sendable {
             maxPackets: configuration.maxPacketsPerResponse,
             maxBytes: configuration.maxPayload
         )
+        for packet in outbox.prefix(count) { outboxCost -= Self.queueCost(of: packet.data) }
         outbox.removeFirst(count)
         hasPendingPoll = false
         actions.append(.answerPoll(body))
@@ -554,8 +611,11 @@ public struct EngineIOServerSession: Sendable {
             if earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
         }
         switch heartbeat {
-        case .waitingToPing(let deadline), .awaitingPong(let deadline), .awaitingClientPacket(let deadline):
+        case .waitingToPing(let deadline):
             consider(deadline)
+        case .awaitingPong(let deadline), .awaitingClientPacket(let deadline):
+            // While the adapter is not reading, the client's answer cannot arrive: no deadline.
+            if !isReceivingPaused { consider(deadline) }
         case .stopped:
             break
         }
