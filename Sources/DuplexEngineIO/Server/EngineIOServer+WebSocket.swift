@@ -81,92 +81,13 @@ extension EngineIOServer {
     ///   - connection: the accepted WebSocket.
     ///   - request: the upgrade request; default `connection.request`.
     public func accept(_ connection: WebSocketConnection, request: HTTPRequest? = nil) async {
-        let head = request ?? connection.request
-        let session: ServerSession
-        let attachment: ServerSession.WebSocketAttachment
-        switch classify(head, body: nil) {
-        case .success((let request, .handshake(.websocket, let protocolVersion))):
-            let handshake = EngineIOHandshakeRequest(
-                head: head,
-                remoteAddress: connection.remoteAddress,
-                transport: .websocket,
-                protocolVersion: protocolVersion,
-                queryItems: request.queryItems
-            )
-            session = openSession(transport: .websocket, pollingFormat: request.pollingFormat, request: handshake)
-            do {
-                attachment = try session.attachWebSocket(asUpgrade: false)
-            } catch {
-                // A new session has no WebSocket yet; this cannot happen.
-                session.startClosing()
-                await refuse(connection, error, logger: session.logger)
-                return
-            }
-            publish(session)
-        case .success((_, .upgrade(let sid))):
-            guard let existing = self.session(sid) else {
-                var sessionLogger = logger
-                sessionLogger[metadataKey: EngineIOLoggingMetadata.sid] = "\(sid)"
-                await refuse(connection, EngineIOError(.sessionIdUnknown, "Session ID unknown"), logger: sessionLogger)
-                return
-            }
-            session = existing
-            do {
-                attachment = try session.attachWebSocket(asUpgrade: true)
-            } catch {
-                await refuse(connection, error, logger: session.logger)
-                return
-            }
-            session.logger.debug("upgrade probe: WebSocket attached, waiting for 2probe and 5")
-        case .success:
-            await refuse(connection, EngineIOError(.badRequest, "Not a WebSocket handshake or upgrade"), logger: logger)
-            return
-        case .failure(let error):
-            await refuse(connection, error, logger: logger)
-            return
-        }
-        await serve(connection, session: session, attachment: attachment)
-    }
-
-    private func refuse(_ connection: WebSocketConnection, _ error: EngineIOError, logger: Logger) async {
-        logger.debug(
-            "WebSocket refused after the upgrade, closing it",
-            metadata: ["reason": "\(error.message)", "code": "\(error.code)"]
+        // The same code path as the framework integrations (DESIGN.md: every deployment mode
+        // runs the same protocol code).
+        await accept(
+            EngineIOWebSocketConnectionAdapter(connection: connection),
+            request: request ?? connection.request,
+            remoteAddress: connection.remoteAddress
         )
-        // ref impl: the WebSocket of a refused upgrade is simply closed.
-        try? await connection.close(code: .policyViolation, reason: String(error.message.prefix(100)))
-    }
-
-    /// Runs an attached WebSocket: a writer task sends the session's frames in order (and closes
-    /// the WebSocket once the session detaches it), while this task feeds incoming messages to the
-    /// session.
-    private func serve(_ connection: WebSocketConnection, session: ServerSession, attachment: ServerSession.WebSocketAttachment) async {
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                for await frame in attachment.frames {
-                    do {
-                        try await connection.send(Self.webSocketMessage(frame))
-                    } catch {
-                        break
-                    }
-                }
-                try? await connection.close(code: .normalClosure)
-            }
-            var failed = false
-            do {
-                for try await message in connection.messages {
-                    guard session.webSocketReceived(Self.engineIOFrame(message), token: attachment.token) else { break }
-                    // DESIGN.md: "a slow reader stops socket reads": not asking the WebSocket for
-                    // the next message leaves the socket unread.
-                    await session.waitForInboundRoom(pausingHeartbeat: true)
-                }
-            } catch {
-                let translated = EngineIOError.translating(error, during: .transport)
-                failed = translated.code != .transportClosed
-                session.logger.debug("WebSocket ended", metadata: ["reason": "\(translated.message)", "cause": "\(error)"])
-            }
-            session.webSocketEnded(token: attachment.token, failed: failed)
-        }
     }
 
     static func engineIOFrame(_ message: WebSocketMessage) -> EngineIOWebSocketFrame {

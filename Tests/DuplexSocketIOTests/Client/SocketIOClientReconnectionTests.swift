@@ -127,7 +127,8 @@ struct SocketIOClientReconnectionTests {
         try await FakeSocketIOServer.with { server, url in
             let configuration = SocketIOClientConfiguration.testing {
                 $0.retries = 2
-                $0.ackTimeout = .milliseconds(400)
+                // Long enough that a loaded machine answers in time; each lost attempt costs it.
+                $0.ackTimeout = .seconds(2)
             }
             let manager = try SocketIOClientManager(url: url, configuration: configuration)
             let socket = try manager.socket()

@@ -1,0 +1,29 @@
+import DuplexEngineIOCore
+import DuplexWebSocketCore
+
+/// A WebSocket that some HTTP server (a web framework, a proxy, a test double) has already
+/// upgraded, as ``EngineIOServer/accept(_:request:remoteAddress:)`` serves it.
+///
+/// Framework integrations adapt their framework's WebSocket to this protocol, so that every
+/// deployment mode runs the same Engine.IO code (DESIGN.md, "Framework integrations only
+/// translate"). One Engine.IO packet travels per WebSocket message (protocol.md 4.1.5).
+///
+/// The server iterates ``inbound`` from one task and calls ``send(_:)`` and
+/// ``close(code:reason:)`` from another.
+public protocol EngineIOServerWebSocket: Sendable {
+    /// The incoming messages, in order.
+    associatedtype Inbound: AsyncSequence<EngineIOWebSocketFrame, any Error>
+
+    /// The messages the peer sends, iterated once. It ends when the WebSocket closes normally
+    /// and throws when it fails; a thrown `WebSocketError` of category `closed` counts as a
+    /// normal close, anything else as a transport error (engine.io "transport error").
+    var inbound: Inbound { get }
+
+    /// Sends one message, waiting while the peer is slow to read when the framework allows it.
+    /// Throws once the WebSocket can no longer send.
+    func send(_ frame: EngineIOWebSocketFrame) async throws
+
+    /// Starts the closing handshake (RFC 6455 §7.1.2) with `code`. Closing a WebSocket that is
+    /// already closing or closed must not throw; the server ignores errors.
+    func close(code: CloseCode, reason: String) async throws
+}

@@ -1,0 +1,39 @@
+import DuplexEngineIOCore
+import DuplexWebSocket
+import DuplexWebSocketCore
+
+/// Duplex's own ``WebSocketConnection`` as an ``EngineIOServerWebSocket``, so that the standalone
+/// server can run the same `accept` as the framework integrations.
+struct EngineIOWebSocketConnectionAdapter: EngineIOServerWebSocket {
+    let connection: WebSocketConnection
+
+    var inbound: Frames { Frames(messages: connection.messages) }
+
+    func send(_ frame: EngineIOWebSocketFrame) async throws {
+        try await connection.send(EngineIOServer.webSocketMessage(frame))
+    }
+
+    func close(code: CloseCode, reason: String) async throws {
+        try await connection.close(code: code, reason: reason)
+    }
+
+    /// The connection's messages as Engine.IO frames (protocol.md 4.1.5).
+    struct Frames: AsyncSequence {
+        typealias Element = EngineIOWebSocketFrame
+        typealias Failure = any Error
+
+        let messages: WebSocketInboundMessages
+
+        func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(messages: messages.makeAsyncIterator())
+        }
+
+        struct AsyncIterator: AsyncIteratorProtocol {
+            var messages: WebSocketInboundMessages.AsyncIterator
+
+            mutating func next() async throws -> EngineIOWebSocketFrame? {
+                try await messages.next().map(EngineIOServer.engineIOFrame)
+            }
+        }
+    }
+}
