@@ -1,5 +1,5 @@
 // swift-tools-version:6.1
-// The WebSocket echo benchmark: a separate package so that the library never resolves its
+// The WebSocket and Socket.IO benchmarks: a separate package so that the library never resolves its
 // dependencies. `scripts/bench` builds it and drives it; see `duplex-bench --help`.
 import PackageDescription
 

@@ -20,17 +20,7 @@ struct ClientFrames: Sendable {
     let close: ByteBuffer
 
     init(host: String, port: Int, payloadSize: Int, allocator: ByteBufferAllocator) {
-        var request = allocator.buffer(capacity: 256)
-        request.writeString(
-            "GET / HTTP/1.1\r\n"
-                + "Host: \(host):\(port)\r\n"
-                + "Upgrade: websocket\r\n"
-                + "Connection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: \(Self.handshakeKey)\r\n"
-                + "Sec-WebSocket-Version: 13\r\n"
-                + "\r\n"
-        )
-        self.upgradeRequest = request
+        self.upgradeRequest = Self.upgradeRequest(host: host, port: port, target: "/", allocator: allocator)
 
         var payload = allocator.buffer(capacity: payloadSize)
         // Not all zeroes, so that a server that forgets to unmask is caught by the content check.
@@ -38,9 +28,29 @@ struct ClientFrames: Sendable {
         self.expectedPayload = payload
         self.message = Self.maskedFrame(opcode: .binary, payload: payload, allocator: allocator)
 
+        self.close = Self.closeFrame(allocator: allocator)
+    }
+
+    /// A close frame with status 1000 (RFC 6455 §7.4.1, normal closure), masked.
+    static func closeFrame(allocator: ByteBufferAllocator) -> ByteBuffer {
         var status = allocator.buffer(capacity: 2)
         status.writeInteger(UInt16(1000))
-        self.close = Self.maskedFrame(opcode: .connectionClose, payload: status, allocator: allocator)
+        return Self.maskedFrame(opcode: .connectionClose, payload: status, allocator: allocator)
+    }
+
+    /// The opening handshake request for `target` (path and query), RFC 6455 §4.1.
+    static func upgradeRequest(host: String, port: Int, target: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var request = allocator.buffer(capacity: 256)
+        request.writeString(
+            "GET \(target) HTTP/1.1\r\n"
+                + "Host: \(host):\(port)\r\n"
+                + "Upgrade: websocket\r\n"
+                + "Connection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: \(Self.handshakeKey)\r\n"
+                + "Sec-WebSocket-Version: 13\r\n"
+                + "\r\n"
+        )
+        return request
     }
 
     /// A single-frame message from the client, RFC 6455 §5.2, masked as §5.3 requires of clients.

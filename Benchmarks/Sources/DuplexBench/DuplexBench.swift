@@ -5,7 +5,7 @@ import ArgumentParser
 struct DuplexBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "duplex-bench",
-        abstract: "WebSocket echo benchmark: a bare SwiftNIO echo server and a load generator.",
-        subcommands: [NIOEchoCommand.self, LoadCommand.self]
+        abstract: "WebSocket and Socket.IO benchmarks: a bare SwiftNIO echo server and load generators.",
+        subcommands: [NIOEchoCommand.self, LoadCommand.self, SocketIOLoadCommand.self]
     )
 }

@@ -53,7 +53,7 @@ struct LoadCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !self.targets.isEmpty else { throw ValidationError("give at least one --target") }
-        guard self.parsedList(self.connections) != nil, self.parsedList(self.sizes) != nil else {
+        guard Self.parsedList(self.connections) != nil, Self.parsedList(self.sizes) != nil else {
             throw ValidationError("--connections and --sizes take comma-separated positive integers")
         }
         guard self.inFlight > 0, self.connectWindow > 0 else {
@@ -65,8 +65,8 @@ struct LoadCommand: AsyncParsableCommand {
         let duration = self.duration ?? (self.quick ? 0.5 : 3)
         let warmup = self.warmup ?? (self.quick ? 0.2 : 0.5)
         let idleConnections = self.idleConnections ?? (self.quick ? 1_000 : 10_000)
-        let connectionCounts = self.parsedList(self.connections) ?? []
-        let sizes = self.parsedList(self.sizes) ?? []
+        let connectionCounts = Self.parsedList(self.connections) ?? []
+        let sizes = Self.parsedList(self.sizes) ?? []
 
         var cells: [ResultTable.Cell] = []
         for kind in [ResultTable.CellKind.latency, .throughput(inFlight: self.inFlight)] {
@@ -197,17 +197,17 @@ struct LoadCommand: AsyncParsableCommand {
         return outcome
     }
 
-    private func parsedList(_ list: String) -> [Int]? {
+    static func parsedList(_ list: String) -> [Int]? {
         let values = list.split(separator: ",").map { Int($0.trimmingPrefix(" ")) }
         guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
         return values.compactMap { $0 }
     }
 
-    private static func timeAmount(_ seconds: Double) -> TimeAmount {
+    static func timeAmount(_ seconds: Double) -> TimeAmount {
         .nanoseconds(Int64(seconds * 1e9))
     }
 
-    private static func progress(_ line: String) {
+    static func progress(_ line: String) {
         var text = "… \(line)\n"
         text.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }

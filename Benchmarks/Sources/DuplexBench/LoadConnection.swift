@@ -28,14 +28,12 @@ final class LoadConnection: ChannelInboundHandler {
 
     /// The content of one echo in this many is compared with what was sent; every length is.
     private static let contentCheckInterval = 64
-    /// A handshake response longer than this is not a WebSocket server's.
-    private static let maxHandshakeResponseSize = 16 * 1024
 
     private let session: LoadSession
     private let frames: ClientFrames
     private var context: ChannelHandlerContext?
     private var state = State.handshaking
-    private var handshakeResponse: ByteBuffer
+    private var handshakeResponse: HandshakeResponseReader
     private var reader: ServerFrameReader
 
     /// Opcode of the data message being received, nil between messages.
@@ -56,7 +54,7 @@ final class LoadConnection: ChannelInboundHandler {
     init(session: LoadSession, frames: ClientFrames, allocator: ByteBufferAllocator) {
         self.session = session
         self.frames = frames
-        self.handshakeResponse = allocator.buffer(capacity: 256)
+        self.handshakeResponse = HandshakeResponseReader(allocator: allocator)
         self.reader = ServerFrameReader(allocator: allocator)
         self.controlPayload = allocator.buffer(capacity: 0)
     }
@@ -142,55 +140,11 @@ final class LoadConnection: ChannelInboundHandler {
 
     // MARK: Opening handshake
 
-    /// Accumulates the response until its blank line, then checks RFC 6455 §4.1's conditions that
-    /// matter here: status 101 and the expected `Sec-WebSocket-Accept`.
     private func readHandshakeResponse(_ buffer: inout ByteBuffer) throws(BenchFailure) {
-        self.handshakeResponse.writeBuffer(&buffer)
-        let view = self.handshakeResponse.readableBytesView
-        guard let end = Self.endOfHeader(in: view) else {
-            guard self.handshakeResponse.readableBytes < Self.maxHandshakeResponseSize else {
-                throw BenchFailure("no end to the handshake response after \(Self.maxHandshakeResponseSize) bytes")
-            }
-            return
-        }
-        let header = String(decoding: view[view.startIndex..<end], as: UTF8.self)
-        let lines = header.split(separator: "\r\n", omittingEmptySubsequences: false)
-        guard let statusLine = lines.first, statusLine.hasPrefix("HTTP/1.1 101") else {
-            throw BenchFailure("handshake refused: \(lines.first ?? "")")
-        }
-        let acceptHeader = lines.dropFirst().lazy.compactMap { line -> Substring? in
-            guard let colon = line.firstIndex(of: ":"),
-                line[..<colon].lowercased() == "sec-websocket-accept"
-            else { return nil }
-            return line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
-        }.first
-        guard var accept = acceptHeader else {
-            throw BenchFailure("no Sec-WebSocket-Accept in the handshake response: \(lines.joined(separator: " | "))")
-        }
-        while let last = accept.last, last == " " || last == "\t" {
-            accept = accept.dropLast()
-        }
-        guard accept == ClientFrames.expectedAccept else {
-            throw BenchFailure("wrong Sec-WebSocket-Accept in the handshake response: \(lines.joined(separator: " | "))")
-        }
-        // Frames the server sent right after its response arrive in the same read.
-        self.handshakeResponse.moveReaderIndex(forwardBy: end - view.startIndex + 4)
-        buffer = self.handshakeResponse
-        self.handshakeResponse = ByteBuffer()
+        guard let rest = try self.handshakeResponse.read(&buffer) else { return }
+        buffer = rest
         self.state = .open
         self.session.handshakeCompleted(self)
-    }
-
-    /// The index of the "\r\n\r\n" that ends an HTTP header, if it has arrived.
-    private static func endOfHeader(in view: ByteBufferView) -> ByteBufferView.Index? {
-        var index = view.startIndex
-        while index + 4 <= view.endIndex {
-            if view[index] == 13, view[index + 1] == 10, view[index + 2] == 13, view[index + 3] == 10 {
-                return index
-            }
-            index += 1
-        }
-        return nil
     }
 
     // MARK: Frames

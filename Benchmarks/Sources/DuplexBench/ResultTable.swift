@@ -188,7 +188,7 @@ struct ResultTable {
     }
 
     /// Columns padded to their widest cell; the first `leftAligned` columns left-aligned, the rest right.
-    private static func layout(header: [String], rows: [[String]], leftAligned: Int) -> String {
+    static func layout(header: [String], rows: [[String]], leftAligned: Int) -> String {
         let all = [header] + rows
         var widths = [Int](repeating: 0, count: header.count)
         for row in all {
