@@ -48,7 +48,9 @@ public struct EngineIOSocket: Sendable, Identifiable {
     ///
     /// - Throws: ``EngineIOError/Code/sessionClosed`` once the session is closing or closed, also
     ///   when it closes while `send` waits; ``EngineIOError/Code/cancelled`` when the task is
-    ///   cancelled while waiting. When `send` throws, the message was not queued.
+    ///   cancelled while waiting; ``EngineIOError/Code/invalidPacket`` for a text message
+    ///   containing U+001E while the session is on v4 long-polling (the payload separator, see
+    ///   ``EngineIOPollingFormat/canFrame(_:)``). When `send` throws, the message was not queued.
     public func send(_ message: EngineIOMessage) async throws(EngineIOError) {
         try await session.send(message)
     }
@@ -95,6 +97,7 @@ public struct EngineIOSocket: Sendable, Identifiable {
         case .notWritable: return .notWritable
         case .bufferFull: return .bufferFull
         case .closed: return .closed
+        case .unframeable: return .unframeable
         }
     }
 
@@ -176,4 +179,7 @@ public enum EngineIOEnqueueResult: Hashable, Sendable {
     case bufferFull
     /// Dropped: the session is closing or closed.
     case closed
+    /// Dropped: a text message contains U+001E and the session is on v4 long-polling, whose
+    /// payloads use it as the separator (see ``EngineIOPollingFormat/canFrame(_:)``).
+    case unframeable
 }

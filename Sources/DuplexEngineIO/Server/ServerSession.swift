@@ -131,6 +131,7 @@ final class ServerSession: Sendable {
         case notWritable
         case bufferFull
         case closed
+        case unframeable
     }
 
     /// A WebSocket attached to the session: its frames to write, and the token that identifies
@@ -328,7 +329,8 @@ final class ServerSession: Sendable {
     ///
     /// - Throws: ``EngineIOError/Code/sessionClosed`` once the session is closing or closed
     ///   (also when it closes while waiting); ``EngineIOError/Code/cancelled`` when the task is
-    ///   cancelled while waiting. Either way the message was not queued.
+    ///   cancelled while waiting; ``EngineIOError/Code/invalidPacket`` for a text that the
+    ///   polling payload cannot frame. In every case the message was not queued.
     func send(_ message: EngineIOMessage) async throws(EngineIOError) {
         try await waitForSendCapacity()
         try queue(message)
@@ -411,6 +413,7 @@ final class ServerSession: Sendable {
             guard !state.machine.isClosed, state.closeReason == nil else { return .closed }
             if volatile, !Self.isWritable(state) { return .notWritable }
             if let bufferLimit, Self.bufferedCount(state) + messages.count > bufferLimit { return .bufferFull }
+            guard messages.allSatisfy({ state.machine.canSend($0) }) else { return .unframeable }
             let addedCost = messages.reduce(0) { $0 + EngineIOServerSession.queueCost(of: $1) }
             if Self.outboundCost(state) + addedCost > flowControl.maxSendBufferSize {
                 // The client does not read and the caller does not wait: drop what is queued.

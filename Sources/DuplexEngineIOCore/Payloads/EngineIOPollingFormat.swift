@@ -31,6 +31,20 @@ public struct EngineIOPollingFormat: Hashable, Sendable, CustomStringConvertible
         value == .v4 ? .v4 : .v3
     }
 
+    /// Whether a message can travel in this format's payloads. engine.io-protocol v4, "Payload":
+    /// packets are separated by the record separator U+001E, so a v4 text message containing it
+    /// cannot be framed (the receiver would split it); v3 payloads are length-prefixed.
+    public func canFrame(_ data: EngineIOPacketData) -> Bool {
+        guard value == .v4, case .text(let text) = data else { return true }
+        return !text.utf8.contains(PollingPayloadV4.separator)
+    }
+
+    /// The refusal of a message that ``canFrame(_:)`` rejects.
+    static let unframeableMessage = EngineIOError(
+        .invalidPacket,
+        "a text message containing U+001E cannot be sent over v4 long-polling (the payload separator)"
+    )
+
     /// The JSONP callback index, for ``v3JSONP(index:)``.
     public var jsonpIndex: Int? {
         if case .v3JSONP(let index) = value { return index }

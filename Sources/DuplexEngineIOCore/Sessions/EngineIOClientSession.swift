@@ -255,9 +255,14 @@ public struct EngineIOClientSession: Sendable {
 
     /// The application sends a message (queued until the session is open).
     ///
-    /// - Throws: ``EngineIOError/Code/sessionClosed`` once closed or closing.
+    /// - Throws: ``EngineIOError/Code/sessionClosed`` once closed or closing;
+    ///   ``EngineIOError/Code/invalidPacket`` for a text message a v4 polling payload cannot
+    ///   frame (see ``EngineIOPollingFormat/canFrame(_:)``) unless the session is on WebSocket.
     public mutating func sendRequested(_ data: EngineIOPacketData) throws(EngineIOError) {
         guard !isClosed, !isClosing else { throw EngineIOError(.sessionClosed, "Session closed") }
+        guard transport == .websocket || EngineIOPollingFormat.v4.canFrame(data) else {
+            throw EngineIOPollingFormat.unframeableMessage
+        }
         enqueue(EngineIOPacket(.message, data))
     }
 

@@ -447,12 +447,24 @@ public struct EngineIOServerSession: Sendable {
 
     /// The application sends a message.
     ///
-    /// - Throws: ``EngineIOError/Code/sessionClosed`` once the session is closed or closing.
+    /// - Throws: ``EngineIOError/Code/sessionClosed`` once the session is closed or closing;
+    ///   ``EngineIOError/Code/invalidPacket`` for a text message the polling payload cannot
+    ///   frame (see ``EngineIOPollingFormat/canFrame(_:)``) while the session is on polling.
     public mutating func sendRequested(_ data: EngineIOPacketData) throws(EngineIOError) {
         switch state {
-        case .closed, .closing: throw EngineIOError(.sessionClosed, "Session closed")
-        case .polling, .webSocket: enqueue(EngineIOPacket(.message, data))
+        case .closed, .closing:
+            throw EngineIOError(.sessionClosed, "Session closed")
+        case .polling, .webSocket:
+            guard canSend(data) else { throw EngineIOPollingFormat.unframeableMessage }
+            enqueue(EngineIOPacket(.message, data))
         }
+    }
+
+    /// Whether the current transport can carry `data`: false only for a text message that the
+    /// polling payload cannot frame (see ``EngineIOPollingFormat/canFrame(_:)``).
+    public func canSend(_ data: EngineIOPacketData) -> Bool {
+        guard case .polling = state else { return true }
+        return pollingFormat.canFrame(data)
     }
 
     /// The application closes the session (protocol.md 4.1.8): `close` goes out after the

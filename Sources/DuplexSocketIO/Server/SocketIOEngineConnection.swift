@@ -220,6 +220,9 @@ final class SocketIOEngineConnection: Sendable {
             return true
         case .notWritable, .closed:
             return false
+        case .unframeable:
+            engine.logger.debug("packet contains U+001E, which v4 long-polling cannot frame; dropped")
+            return false
         case .bufferFull:
             engine.logger.debug("outgoing buffer full, closing the session")
             close(reason: .forcedServerClose)

@@ -145,6 +145,14 @@ struct ClientSessionPollingTests {
         #expect(posting.drain() == [.cancelTimer, .closeSession(.transportError)])
         expectCode(.sessionClosed) { try posting.sendRequested(.text("late")) }
     }
+
+    @Test("Payload: a text containing U+001E (the v4 separator) is refused while on polling")
+    func recordSeparatorOverPolling() throws {
+        var session = EngineIOClientSession.openOverPolling(transports: [.polling])
+        expectCode(.invalidPacket) { try session.sendRequested(.text("a\u{1E}b")) }
+        try session.sendRequested(.text("ok"))
+        #expect(session.drain() == [post("4ok")])
+    }
 }
 
 @Suite("EngineIOClientSession 4.1.6 Heartbeat")

@@ -189,6 +189,21 @@ struct ServerSessionPollingTests {
         #expect(try small.get(at: 1) == [poll("4aaaa")])
         #expect(try small.get(at: 1) == [poll(payload("4bbbb", "4cc"))])
     }
+
+    @Test("Payload: a v4 text containing U+001E (the separator) is refused on polling, sent over WebSocket and v3")
+    func recordSeparatorInText() throws {
+        var polling = EngineIOServerSession.openedOverPolling()
+        expectCode(.invalidPacket) { try polling.sendRequested(.text("a\u{1E}b")) }
+        try polling.sendRequested(.binary(ByteBuffer(bytes: [0x1E])))
+        #expect(try polling.get(at: 1) == [poll("bHg==")])  // binary is base64: no separator byte
+
+        var v3 = EngineIOServerSession.openedOverPolling(format: .v3Binary)
+        try v3.sendRequested(.text("a\u{1E}b"))  // v3 payloads are length-prefixed
+
+        var upgraded = EngineIOServerSession.upgraded()
+        try upgraded.sendRequested(.text("a\u{1E}b"))
+        #expect(upgraded.drain().contains(.writeWebSocket(.text("4a\u{1E}b"))))
+    }
 }
 
 @Suite("EngineIOServerSession 4.1.5 WebSocket transport")

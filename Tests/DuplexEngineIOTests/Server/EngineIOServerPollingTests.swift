@@ -56,6 +56,20 @@ struct EngineIOServerPollingTests {
         }
     }
 
+    @Test("a text containing U+001E (the v4 payload separator) is refused, queueing nothing; the session goes on")
+    func recordSeparatorRefused() async throws {
+        try await EngineIOServerFixture.run(mode: .manual) { server in
+            let (sid, _) = try await server.openPollingSession()
+            let socket = try await server.socket(sid)
+            let error = await #expect(throws: EngineIOError.self) { try await socket.send(text: "a\u{1E}b") }
+            #expect(error?.code == .invalidPacket)
+            #expect(socket.enqueue([.text("ok"), .text("\u{1E}")]) == .unframeable)
+            #expect(socket.bufferedMessageCount == 0)
+            try await socket.send(text: "after")
+            #expect(try await server.collect(sid, count: 1) == ["4after"])
+        }
+    }
+
     @Test("a poll response carries at most maxPacketsPerPoll packets; the rest come next")
     func packetCapPerPoll() async throws {
         try await EngineIOServerFixture.run(mode: .manual) { server in
