@@ -6,7 +6,7 @@ import NIOWebSocket
 ///
 /// It writes shared, pre-encoded frames and reads payloads as slices of the received buffers,
 /// so the client does no allocation per message. Flushes are batched per read.
-final class LoadConnection: ChannelInboundHandler {
+final class LoadConnection: BenchClient {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -144,7 +144,7 @@ final class LoadConnection: ChannelInboundHandler {
         guard let rest = try self.handshakeResponse.read(&buffer) else { return }
         buffer = rest
         self.state = .open
-        self.session.handshakeCompleted(self)
+        self.session.connectionReady(self)
     }
 
     // MARK: Frames

@@ -7,7 +7,7 @@ import NIOWebSocket
 ///
 /// Like `LoadConnection`, it writes shared pre-encoded frames and reuses one buffer for the
 /// message being received, so it does no allocation per event.
-final class SocketIOConnection: ChannelInboundHandler {
+final class SocketIOConnection: BenchClient {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -277,7 +277,7 @@ final class SocketIOConnection: ChannelInboundHandler {
                 throw BenchFailure("an unexpected namespace CONNECT")
             }
             self.state = .open
-            self.session.namespaceConnected(self)
+            self.session.connectionReady(self)
         case UInt8(ascii: "4"):
             throw BenchFailure("namespace refused: \(String(buffer: self.message).prefix(200))")
         case UInt8(ascii: "1"):

@@ -194,7 +194,7 @@ struct SocketIOLoadCommand: AsyncParsableCommand {
                 session.value.open(count: cell.clients, window: connectWindow, timeout: Self.openTimeout(cell.clients))
             }.get()
             return try await loop.flatSubmit {
-                session.value.measureRoundTrips(
+                session.value.measure(
                     inFlight: cell.inFlight,
                     warmup: LoadCommand.timeAmount(warmup),
                     duration: LoadCommand.timeAmount(duration),
