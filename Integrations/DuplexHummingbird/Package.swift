@@ -46,6 +46,7 @@ let package = Package(
             dependencies: [
                 "DuplexHummingbird",
                 .product(name: "DuplexEngineIO", package: "Duplex"),
+                .product(name: "DuplexIntegrationTesting", package: "DuplexIntegrationTesting"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),

@@ -44,6 +44,7 @@ let package = Package(
             dependencies: [
                 "DuplexVapor",
                 .product(name: "DuplexEngineIO", package: "Duplex"),
+                .product(name: "DuplexIntegrationTesting", package: "DuplexIntegrationTesting"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
