@@ -52,8 +52,6 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
@@ -78,6 +76,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
@@ -100,6 +99,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
@@ -141,9 +141,12 @@ let package = Package(
             dependencies: ["DuplexSocketIOCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
+        // Helpers shared by the test targets.
+        .target(name: "DuplexTestSupport", path: "Tests/DuplexTestSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "DuplexEngineIOTests",
             dependencies: [
+                "DuplexTestSupport",
                 "DuplexEngineIO",
                 "DuplexEngineIOCore",
                 "DuplexWebSocket",
@@ -160,6 +163,7 @@ let package = Package(
         .testTarget(
             name: "DuplexSocketIOTests",
             dependencies: [
+                "DuplexTestSupport",
                 "DuplexSocketIO",
                 "DuplexSocketIOCore",
                 "DuplexEngineIO",
