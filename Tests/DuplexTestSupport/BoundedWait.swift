@@ -1,6 +1,10 @@
 /// A wait in a test that took longer than its bound.
 public struct BoundedWaitTimeout: Error, CustomStringConvertible {
     public var description: String
+
+    public init(description: String) {
+        self.description = description
+    }
 }
 
 /// Runs `body`, failing with ``BoundedWaitTimeout`` if it takes longer than `limit`: every wait
