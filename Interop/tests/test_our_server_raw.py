@@ -6,6 +6,11 @@ and frame-level rules a library client cannot be made to break.
 
 from __future__ import annotations
 
+import os
+import socket
+import struct
+import time
+
 import pytest
 
 from peers.raw_peers import RawClient, accept_key, close_payload, http_exchange, upgrade_request
@@ -119,3 +124,24 @@ def test_violation_is_answered_with_close_code(frames, close_code, echo_server):
     with open_client(server) as client:
         client.send(TEXT, b"still alive")
         assert client.read_frame().payload == b"still alive"
+
+
+def test_invalid_utf8_fails_before_the_rest_of_a_large_text_frame(echo_server):
+    """RFC 6455 §8.1: text that is not valid UTF-8 fails the connection with 1007 as soon as the
+    bad bytes arrive: the server does not wait for the remaining MiB of the frame."""
+    with open_client(echo_server("--no-compression")) as client:
+        mask = os.urandom(4)
+        header = struct.pack("!BBQ", 0x80 | TEXT, 0x80 | 127, 1 << 20) + mask
+        prefix = b"\xc0\x80" + b"a" * 98  # C0 80: an overlong NUL, never valid (RFC 3629 §3)
+        client.send_raw(header + bytes(byte ^ mask[index % 4] for index, byte in enumerate(prefix)))
+        client.sock.settimeout(2.0)
+        started = time.monotonic()
+        try:
+            received = client.read_until_closed()
+        except (socket.timeout, TimeoutError):
+            pytest.fail("no close within 2 s: the server waits for the whole frame before validating it")
+        elapsed = time.monotonic() - started
+    closes = [parsed for parsed in received if parsed.opcode == CLOSE]
+    assert closes, f"no close frame before TCP closed: {received}"
+    assert closes[0].close_code == 1007, received
+    assert elapsed < 2.0, elapsed

@@ -68,6 +68,20 @@ struct WebSocketErrorTests {
         #expect(!WebSocketError(.negotiationFailed, "x").isRetryable)
     }
 
+    @Test(
+        "retryability of a proxy's refusal of CONNECT: 4xx no (but 408, 429), 5xx yes; unreachable yes",
+        arguments: [
+            (407, false), (403, false), (400, false), (404, false), (408, true), (429, true),
+            (500, true), (502, true), (503, true), (504, true),
+        ]
+    )
+    func proxyRetryable(status: Int, retryable: Bool) {
+        let refused = WebSocketError(.proxyFailed, "x", response: HTTPResponse(status: .init(code: status)))
+        #expect(refused.isRetryable == retryable)
+        // No response: the proxy could not be reached or closed during CONNECT.
+        #expect(WebSocketError(.proxyFailed, "x", cause: Underlying()).isRetryable)
+    }
+
     @Test("equality ignores the cause; the cause chain can be walked")
     func causes() {
         let inner = WebSocketError(.connectionFailed, "reset", cause: Underlying())

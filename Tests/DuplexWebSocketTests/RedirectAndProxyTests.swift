@@ -113,11 +113,14 @@ struct RedirectAndProxyTests {
         }
     }
 
-    @Test("A proxy that answers CONNECT with 407 → proxyFailed with the response")
-    func proxyRefuses() async throws {
+    @Test(
+        "A proxy that refuses CONNECT → proxyFailed with the response; 4xx is final (but 408, 429), 5xx retryable",
+        arguments: [(407, false), (403, false), (408, true), (429, true), (502, true), (503, true)]
+    )
+    func proxyRefuses(status: Int, retryable: Bool) async throws {
         try await withTimeout {
             let proxy = ConnectProxy(
-                refusal: "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n"
+                refusal: "HTTP/1.1 \(status) Refused\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n"
             )
             let error = try await proxy.run { proxyPort in
                 await connectError(
@@ -125,8 +128,32 @@ struct RedirectAndProxyTests {
                     configuration: .test { $0.proxy = WebSocketProxy(host: "127.0.0.1", port: proxyPort) }
                 )
             }
-            let failure = try expectError(error, ErrorContract(.proxyFailed, .connection, retryable: true))
-            #expect(failure.response?.status.code == 407)
+            let failure = try expectError(error, ErrorContract(.proxyFailed, .connection, retryable: retryable))
+            #expect(failure.response?.status.code == status)
+        }
+    }
+
+    @Test("connectReconnecting stops at a proxy's 407 and retries a proxy's 503", arguments: [(407, 1), (503, 3)])
+    func reconnectingThroughRefusingProxy(status: Int, expectedAttempts: Int) async throws {
+        try await withTimeout {
+            let proxy = ConnectProxy(refusal: "HTTP/1.1 \(status) Refused\r\nContent-Length: 0\r\n\r\n")
+            let error: (any Error)? = try await proxy.run { proxyPort in
+                let policy = ReconnectPolicy(initialDelay: .milliseconds(1), maxDelay: .milliseconds(5), maxAttempts: 3)
+                do {
+                    try await WebSocketConnection.connectReconnecting(
+                        to: "ws://127.0.0.1:9/",
+                        configuration: .test { $0.proxy = WebSocketProxy(host: "127.0.0.1", port: proxyPort) },
+                        policy: policy,
+                        logger: .test
+                    ) { _ in }
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            let failure = try expectError(error, ErrorContract(.proxyFailed, .connection, retryable: status == 503))
+            #expect(failure.response?.status.code == status)
+            #expect(proxy.requests.count == expectedAttempts)
         }
     }
 

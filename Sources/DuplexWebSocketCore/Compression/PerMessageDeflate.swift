@@ -188,10 +188,27 @@ public final class PerMessageDeflate {
         into output: inout ByteBuffer,
         maxMessageSize: Int
     ) throws(WebSocketError) {
+        var noValidator: UTF8Validator? = nil
+        try decompressFragment(fragment, isFinal: isFinal, into: &output, maxMessageSize: maxMessageSize, validator: &noValidator)
+    }
+
+    /// Inflates one frame payload of a compressed text message, feeding the output to
+    /// `validator` (when not nil) as zlib produces it, so that invalid text stops inflation at
+    /// once (RFC 6455 §8.1). The caller checks ``UTF8Validator/isComplete`` at the end of the message.
+    ///
+    /// - Throws: as ``decompressFragment(_:isFinal:into:maxMessageSize:)``, and
+    ///   ``WebSocketError/Code/invalidUTF8`` when the inflated text cannot begin valid UTF-8.
+    func decompressFragment(
+        _ fragment: ByteBuffer,
+        isFinal: Bool,
+        into output: inout ByteBuffer,
+        maxMessageSize: Int,
+        validator: inout UTF8Validator?
+    ) throws(WebSocketError) {
         if fragment.readableBytes > 0 { inboundMessageHasPayload = true }
         if !inflaterReachedStreamEnd && fragment.readableBytes > 0 {
             let outcome = fragment.withUnsafeReadableBytes { input in
-                inflateInput(input, into: &output, maxMessageSize: maxMessageSize)
+                inflateInput(input, into: &output, maxMessageSize: maxMessageSize, validator: &validator)
             }
             try handle(outcome, maxMessageSize: maxMessageSize)
         }
@@ -203,7 +220,7 @@ public final class PerMessageDeflate {
             // RFC 7692 §7.2.2: "Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the
             // payload of the message", completing the stored block of the sender's flush.
             let outcome = Self.emptyStoredBlock.withUnsafeBytes { tail in
-                inflateInput(tail, into: &output, maxMessageSize: maxMessageSize)
+                inflateInput(tail, into: &output, maxMessageSize: maxMessageSize, validator: &validator)
             }
             try handle(outcome, maxMessageSize: maxMessageSize)
         }
@@ -221,6 +238,7 @@ public final class PerMessageDeflate {
         case consumedInput
         case reachedStreamEnd
         case exceededLimit
+        case invalidUTF8
         case corruptData(String)
         case failed(Int32)
     }
@@ -239,6 +257,9 @@ public final class PerMessageDeflate {
                 .messageTooLarge,
                 "decompressed message exceeds the limit of \(maxMessageSize) bytes"
             )
+        case .invalidUTF8:
+            abandonMessage()
+            throw WebSocketError(.invalidUTF8, "text message is not valid UTF-8")
         case .corruptData(let reason):
             abandonMessage()
             throw WebSocketError(.protocolViolation, "invalid compressed data: \(reason)")
@@ -254,11 +275,13 @@ public final class PerMessageDeflate {
         inboundMessageHasPayload = false
     }
 
-    /// Inflates all of `input`, growing `output` in bounded steps and never past `maxMessageSize`.
+    /// Inflates all of `input`, growing `output` in bounded steps and never past `maxMessageSize`,
+    /// and validates each step's output with `validator` if there is one.
     private func inflateInput(
         _ input: UnsafeRawBufferPointer,
         into output: inout ByteBuffer,
-        maxMessageSize: Int
+        maxMessageSize: Int,
+        validator: inout UTF8Validator?
     ) -> InflateOutcome {
         inflater.pointee.next_in = UnsafeMutablePointer(
             mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self)
@@ -289,13 +312,20 @@ public final class PerMessageDeflate {
                     output.reserveCapacity(minimumWritableBytes: growth)
                 }
                 var callStatus = Z_OK
+                var valid = true
                 output.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { out in
                     let count = min(out.count, remaining)
                     inflater.pointee.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self)
                     inflater.pointee.avail_out = uInt(count)
                     callStatus = CDuplexZlib.inflate(inflater, Z_SYNC_FLUSH)
-                    return count - Int(inflater.pointee.avail_out)
+                    let produced = count - Int(inflater.pointee.avail_out)
+                    if var textValidator = validator {
+                        valid = textValidator.validate(UnsafeRawBufferPointer(rebasing: out[0..<produced]))
+                        validator = textValidator
+                    }
+                    return produced
                 }
+                guard valid else { return .invalidUTF8 }
                 status = callStatus
             }
             switch status {

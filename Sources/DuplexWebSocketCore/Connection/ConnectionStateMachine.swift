@@ -132,7 +132,10 @@ public struct ConnectionStateMachine {
             inbound.writeBuffer(&bytes)
         }
         do {
-            while state == .open || state == .closeSent, let frame = try parser.nextFrame(from: &inbound) {
+            while state == .open || state == .closeSent {
+                // Recomputed for every frame: the previous one may have opened or ended a message.
+                let textOpcode = self.textOpcode
+                guard let frame = try parser.nextFrame(from: &inbound, textOpcode: textOpcode, validator: &utf8) else { break }
                 try frameReceived(frame, now: now)
             }
         } catch {
@@ -261,6 +264,15 @@ public struct ConnectionStateMachine {
 
     // MARK: - Frames
 
+    /// The data frames whose payload the parser validates as UTF-8 while it arrives (RFC 6455
+    /// §8.1): `.text` between messages, `.continuation` inside an uncompressed text message.
+    /// Compressed text is validated as it is inflated instead.
+    private var textOpcode: Opcode? {
+        guard configuration.validatesUTF8 else { return nil }
+        guard let assembly else { return .text }
+        return assembly.kind == .text && !assembly.isCompressed ? .continuation : nil
+    }
+
     private mutating func frameReceived(_ frame: Frame, now: NIODeadline) throws(WebSocketError) {
         switch frame.opcode {
         case .text, .binary:
@@ -273,7 +285,8 @@ public struct ConnectionStateMachine {
                 try deliverWhole(kind: kind, payload: frame.payload)
             } else {
                 assembly = Assembly(kind: kind, isCompressed: frame.rsv1, buffer: allocator.buffer(capacity: 0))
-                utf8.reset()
+                // The parser reset the validator for an uncompressed text frame and validated it.
+                if frame.rsv1 { utf8.reset() }
                 try appendFragment(frame)
             }
         case .continuation:
@@ -302,9 +315,9 @@ public struct ConnectionStateMachine {
         guard payload.readableBytes <= configuration.limits.maxMessageSize else {
             throw WebSocketError(.messageTooLarge, "message over \(configuration.limits.maxMessageSize) bytes")
         }
-        if kind == .text && configuration.validatesUTF8 {
-            let valid = payload.withUnsafeReadableBytes { UTF8Validator.isValid($0) }
-            guard valid else { throw WebSocketError(.invalidUTF8, "text message is not valid UTF-8") }
+        // The parser validated the payload (`textOpcode`); it must also end on a whole code point.
+        if kind == .text && configuration.validatesUTF8 && !utf8.isComplete {
+            throw WebSocketError(.invalidUTF8, "text message ends inside a UTF-8 sequence")
         }
         actions.append(.deliver(WebSocketMessage(kind: kind, data: payload)))
     }
@@ -312,30 +325,32 @@ public struct ConnectionStateMachine {
     private mutating func appendFragment(_ frame: Frame) throws(WebSocketError) {
         guard var current = assembly else { return }
         assembly = nil  // avoid a copy-on-write of the buffer while it is mutated
-        let start = current.buffer.writerIndex
         let limit = configuration.limits.maxMessageSize
+        let validatesText = current.kind == .text && configuration.validatesUTF8
         if current.isCompressed {
             guard let deflate = configuration.deflate else {
                 throw WebSocketError(.protocolViolation, "compressed frame without permessage-deflate")
             }
-            try deflate.decompressFragment(frame.payload, isFinal: frame.fin, into: &current.buffer, maxMessageSize: limit)
+            // Inflated text is validated piece by piece as zlib produces it.
+            var textValidator = validatesText ? utf8 : nil
+            try deflate.decompressFragment(
+                frame.payload,
+                isFinal: frame.fin,
+                into: &current.buffer,
+                maxMessageSize: limit,
+                validator: &textValidator
+            )
+            if let textValidator { utf8 = textValidator }
         } else {
+            // The parser validated uncompressed text while the frame arrived (`textOpcode`).
             guard current.buffer.readableBytes + frame.payload.readableBytes <= limit else {
                 throw WebSocketError(.messageTooLarge, "message over \(limit) bytes")
             }
             var payload = frame.payload
             current.buffer.writeBuffer(&payload)
         }
-        if current.kind == .text && configuration.validatesUTF8 {
-            // Fail fast: validate each fragment as it arrives, not the whole message at the end.
-            let count = current.buffer.writerIndex - start
-            let valid = current.buffer.withUnsafeReadableBytes { bytes in
-                utf8.validate(UnsafeRawBufferPointer(rebasing: bytes[(start - current.buffer.readerIndex)...].prefix(count)))
-            }
-            guard valid else { throw WebSocketError(.invalidUTF8, "text message is not valid UTF-8") }
-            if frame.fin && !utf8.isComplete {
-                throw WebSocketError(.invalidUTF8, "text message ends inside a UTF-8 sequence")
-            }
+        if validatesText && frame.fin && !utf8.isComplete {
+            throw WebSocketError(.invalidUTF8, "text message ends inside a UTF-8 sequence")
         }
         if frame.fin {
             actions.append(.deliver(WebSocketMessage(kind: current.kind, data: current.buffer)))

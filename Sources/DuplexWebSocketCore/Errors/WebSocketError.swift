@@ -14,7 +14,8 @@ public struct WebSocketError: Error, Hashable, Sendable, CustomStringConvertible
     public var message: String
     /// The underlying error, for diagnostics. Not part of equality.
     public var cause: (any Error)?
-    /// The HTTP response, for ``Code/handshakeRejected`` and redirect failures.
+    /// The HTTP response, for ``Code/handshakeRejected``, redirect failures and a proxy's
+    /// refusal of CONNECT (``Code/proxyFailed``).
     public var response: HTTPResponse?
     /// The first bytes (at most 4 KiB) of a rejected handshake's response body.
     public var responseBody: [UInt8]?
@@ -39,15 +40,20 @@ public struct WebSocketError: Error, Hashable, Sendable, CustomStringConvertible
     }
 
     /// Whether retrying the same operation later can succeed (connection failures, timeouts,
-    /// handshake rejections with a 5xx status, abnormal closures). Protocol violations,
-    /// 4xx rejections and usage errors are not retryable.
+    /// handshake or proxy rejections with a 5xx status, abnormal closures). Protocol violations,
+    /// 4xx rejections (but 408 and 429) and usage errors are not retryable.
     public var isRetryable: Bool {
         switch code.category {
         case .connection:
+            // A proxy that answered CONNECT (407 needs credentials, 403 forbids the target)
+            // answers the same next time; one that could not be reached may come back.
+            if code == .proxyFailed, let status = response?.status.code {
+                return Self.isRetryableStatus(status)
+            }
             return code != .invalidURL && code != .cancelled
         case .handshake:
             if code == .handshakeRejected, let status = response?.status.code {
-                return status >= 500 || status == 429 || status == 408
+                return Self.isRetryableStatus(status)
             }
             // A peer that closes or sends garbage before its status line is typically a
             // server that is starting or restarting (the case that broke retry loops elsewhere).
@@ -59,6 +65,12 @@ public struct WebSocketError: Error, Hashable, Sendable, CustomStringConvertible
         default:
             return false
         }
+    }
+
+    /// Whether a refusal with this HTTP status may go away: server errors (RFC 9110 §15.6),
+    /// 408 Request Timeout (§15.5.9) and 429 Too Many Requests (RFC 6585 §4).
+    private static func isRetryableStatus(_ status: Int) -> Bool {
+        status >= 500 || status == 429 || status == 408
     }
 
     /// The close code to send when this error fails an established connection
