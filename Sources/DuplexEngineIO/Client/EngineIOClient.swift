@@ -1,5 +1,6 @@
 import DuplexEngineIOCore
 import DuplexWebSocket
+import DuplexWebSocketCore
 import HTTPTypes
 import Logging
 import NIOCore
@@ -44,6 +45,27 @@ public enum EngineIOClient {
         logger: Logger = Logger(label: "duplex.engineio.client", factory: { _ in SwiftLogNoOpLogHandler() }),
         _ body: (EngineIOClientSocket) async throws -> Result
     ) async throws -> Result {
+        let metrics = EngineIOMetrics(role: .client, factory: configuration.metricsFactory)
+        return try await connect(
+            to: url,
+            configuration: configuration,
+            eventLoopGroup: eventLoopGroup,
+            logger: logger,
+            metrics: metrics,
+            body
+        )
+    }
+
+    /// ``connect(to:configuration:eventLoopGroup:logger:_:)`` recording into `metrics`, which
+    /// ``connectReconnecting(to:configuration:eventLoopGroup:logger:_:)`` creates once.
+    private static func connect<Result: Sendable>(
+        to url: String,
+        configuration: EngineIOClientConfiguration,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger,
+        metrics: EngineIOMetrics,
+        _ body: (EngineIOClientSocket) async throws -> Result
+    ) async throws -> Result {
         try configuration.validate()
         let endpoint = try ClientEndpoint(url, query: configuration.query)
         let sslContext: NIOSSLContext?
@@ -75,6 +97,7 @@ public enum EngineIOClient {
             configuration: configuration,
             eventLoopGroup: eventLoopGroup,
             logger: logger,
+            metrics: metrics,
             pollConnection: makeConnection(),
             postConnection: makeConnection(),
             state: state,
@@ -127,10 +150,11 @@ public enum EngineIOClient {
         _ body: (EngineIOClientSocket) async throws -> Void
     ) async throws {
         let policy = configuration.reconnectPolicy
+        let metrics = EngineIOMetrics(role: .client, factory: configuration.metricsFactory)
         var failures = 0
         while true {
             do {
-                try await connect(to: url, configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger) {
+                try await connect(to: url, configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger, metrics: metrics) {
                     socket in
                     failures = 0
                     try await body(socket)

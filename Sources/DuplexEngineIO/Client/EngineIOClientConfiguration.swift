@@ -2,6 +2,7 @@ import DuplexEngineIOCore
 import DuplexWebSocket
 import DuplexWebSocketCore
 import HTTPTypes
+import Metrics
 
 /// Configuration of an Engine.IO client session. Every field has a safe default.
 public struct EngineIOClientConfiguration: Sendable {
@@ -48,6 +49,11 @@ public struct EngineIOClientConfiguration: Sendable {
     /// When and how often ``EngineIOClient/connectReconnecting(to:configuration:eventLoopGroup:logger:_:)``
     /// reconnects. Default ``ReconnectPolicy/default``.
     public var reconnectPolicy: ReconnectPolicy
+    /// Where the session's metrics go (`Docs/Metrics.md`), the WebSocket transport's included:
+    /// it replaces `webSocket.metricsFactory`. Default `MetricsSystem.factory`, the global
+    /// factory as it is when the configuration is created (a no-op one unless the application
+    /// bootstrapped the metrics system first).
+    public var metricsFactory: any MetricsFactory
 
     /// Creates a configuration; every parameter has a default.
     public init(
@@ -67,7 +73,8 @@ public struct EngineIOClientConfiguration: Sendable {
             closeTimeout: .seconds(5),
             keepAlive: .disabled
         ),
-        reconnectPolicy: ReconnectPolicy = .default
+        reconnectPolicy: ReconnectPolicy = .default,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.transports = transports
         self.allowsUpgrade = allowsUpgrade
@@ -83,6 +90,7 @@ public struct EngineIOClientConfiguration: Sendable {
         self.maxBufferedSendCount = maxBufferedSendCount
         self.webSocket = webSocket
         self.reconnectPolicy = reconnectPolicy
+        self.metricsFactory = metricsFactory
     }
 
     /// The sans-I/O session settings these options amount to.

@@ -46,14 +46,14 @@ extension EngineIOServer {
             guard let existing = self.session(sid) else {
                 var sessionLogger = logger
                 sessionLogger[metadataKey: EngineIOLoggingMetadata.sid] = "\(sid)"
-                await refuse(webSocket, EngineIOError(.sessionIdUnknown, "Session ID unknown"), logger: sessionLogger)
+                await refuse(webSocket, EngineIOError(.sessionIdUnknown, "Session ID unknown"), logger: sessionLogger, isUpgrade: true)
                 return
             }
             session = existing
             do {
                 attachment = try session.attachWebSocket(asUpgrade: true)
             } catch {
-                await refuse(webSocket, error, logger: session.logger)
+                await refuse(webSocket, error, logger: session.logger, isUpgrade: true)
                 return
             }
             session.logger.debug("upgrade probe: WebSocket attached, waiting for 2probe and 5")
@@ -67,7 +67,9 @@ extension EngineIOServer {
         await serve(webSocket, session: session, attachment: attachment)
     }
 
-    private func refuse(_ webSocket: some EngineIOServerWebSocket, _ error: EngineIOError, logger: Logger) async {
+    private func refuse(_ webSocket: some EngineIOServerWebSocket, _ error: EngineIOError, logger: Logger, isUpgrade: Bool = false) async {
+        metrics.failed(error.code)
+        if isUpgrade { metrics.upgradeRefused() }
         logger.debug(
             "WebSocket refused after the upgrade, closing it",
             metadata: ["reason": "\(error.message)", "code": "\(error.code)"]

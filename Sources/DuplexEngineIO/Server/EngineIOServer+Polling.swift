@@ -29,7 +29,7 @@ extension EngineIOServer {
             (request, kind) = classified
         case .failure(let error):
             logRejection(error, head: head)
-            return Self.errorResponse(error, headers: headers)
+            return rejection(error, headers: headers)
         }
         switch kind {
         case .preflight:
@@ -39,7 +39,7 @@ extension EngineIOServer {
             guard transport == .polling else {
                 // classify only lets a WebSocket handshake through when it is an upgrade, which
                 // belongs to accept(_:request:), not here.
-                return Self.errorResponse(EngineIOError(.badRequest, "WebSocket handshake sent as plain HTTP"), headers: headers)
+                return rejection(EngineIOError(.badRequest, "WebSocket handshake sent as plain HTTP"), headers: headers)
             }
             let handshake = EngineIOHandshakeRequest(
                 head: head,
@@ -84,11 +84,11 @@ extension EngineIOServer {
                 return HTTPServerResponse(status: .ok, headers: headers, body: ByteBuffer(string: "ok"))
             case .failure(let error):
                 session.logger.debug("polling POST refused", metadata: ["reason": "\(error.message)", "code": "\(error.code)"])
-                return Self.errorResponse(error, headers: headers)
+                return rejection(error, headers: headers)
             }
 
         case .upgrade:
-            return Self.errorResponse(EngineIOError(.badRequest, "WebSocket upgrade sent as plain HTTP"), headers: headers)
+            return rejection(EngineIOError(.badRequest, "WebSocket upgrade sent as plain HTTP"), headers: headers)
         }
     }
 
@@ -99,7 +99,7 @@ extension EngineIOServer {
             "request for an unknown session",
             metadata: [EngineIOLoggingMetadata.sid: "\(sid)", "method": "\(head.method)"]
         )
-        return Self.errorResponse(error, headers: headers)
+        return rejection(error, headers: headers)
     }
 
     private func logRejection(_ error: EngineIOError, head: HTTPRequest) {
@@ -113,7 +113,7 @@ extension EngineIOServer {
     private func pollResponse(_ result: PollResult, headers: HTTPFields, acceptEncoding: String?) -> HTTPServerResponse {
         switch result {
         case .failure(let error):
-            return Self.errorResponse(error, headers: headers)
+            return rejection(error, headers: headers)
         case .success(let payload):
             var headers = headers
             var body = payload.bytes
@@ -127,6 +127,13 @@ extension EngineIOServer {
             }
             return HTTPServerResponse(status: .ok, headers: headers, body: body)
         }
+    }
+
+    /// The response to a refused request (``errorResponse(_:headers:)``), counted in the
+    /// metrics. A polling GET given up by its client (`cancelled`) is not a refusal.
+    func rejection(_ error: EngineIOError, headers: HTTPFields) -> HTTPServerResponse {
+        if error.code != .cancelled { metrics.failed(error.code) }
+        return Self.errorResponse(error, headers: headers)
     }
 
     /// A refused request (protocol.md 4.1.1): the error's status, and the reference server's JSON

@@ -35,7 +35,7 @@ extension EngineIOServer {
         switch classify(head, body: nil) {
         case .failure(let error):
             logger.debug("WebSocket request refused", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
-            return Self.errorResponse(error, headers: headers)
+            return rejection(error, headers: headers)
         case .success((let request, .handshake(.websocket, let protocolVersion))):
             let handshake = EngineIOHandshakeRequest(
                 head: head,
@@ -54,20 +54,22 @@ extension EngineIOServer {
                     "upgrade refused: unknown session",
                     metadata: [EngineIOLoggingMetadata.sid: "\(sid)"]
                 )
-                return Self.errorResponse(EngineIOError(.sessionIdUnknown, "Session ID unknown"), headers: headers)
+                metrics.upgradeRefused()
+                return rejection(EngineIOError(.sessionIdUnknown, "Session ID unknown"), headers: headers)
             }
             do {
                 try session.checkUpgrade()
             } catch {
                 session.logger.debug("upgrade refused", metadata: ["reason": "\(error.message)", "code": "\(error.code)"])
-                return Self.errorResponse(error, headers: headers)
+                metrics.upgradeRefused()
+                return rejection(error, headers: headers)
             }
             return nil
         case .success:
             // A WebSocket request whose query asks for something else (e.g. a polling GET).
             let error = EngineIOError(.badRequest, "Not a WebSocket handshake or upgrade")
             logger.debug("WebSocket request refused", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
-            return Self.errorResponse(error, headers: headers)
+            return rejection(error, headers: headers)
         }
     }
 

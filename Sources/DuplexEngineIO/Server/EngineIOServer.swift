@@ -1,4 +1,5 @@
 import DuplexEngineIOCore
+import DuplexWebSocketCore
 import HTTPTypes
 import Logging
 import NIOCore
@@ -33,6 +34,7 @@ public final class EngineIOServer: Sendable {
     public let sessions: EngineIOServerSessions
 
     let logger: Logger
+    let metrics: EngineIOMetrics
     private let sessionsContinuation: AsyncStream<EngineIOSocket>.Continuation
     private let sessionConfiguration: EngineIOServerSession.Configuration
     private let eventLoopGroup: any EventLoopGroup
@@ -56,6 +58,7 @@ public final class EngineIOServer: Sendable {
         self.sessionConfiguration = configuration.sessionConfiguration
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
+        self.metrics = EngineIOMetrics(role: .server, factory: configuration.metricsFactory)
         let (stream, continuation) = AsyncStream.makeStream(of: EngineIOSocket.self)
         self.sessions = EngineIOServerSessions(stream: stream)
         self.sessionsContinuation = continuation
@@ -109,9 +112,11 @@ public final class EngineIOServer: Sendable {
             request: request,
             eventLoop: eventLoopGroup.next(),
             logger: sessionLogger,
+            metrics: metrics,
             onClose: { [weak self] session, _ in self?.removeSession(session) }
         )
         table.withLock { $0[id] = session }
+        metrics.sessionOpened(transport: transport)
         sessionLogger.debug(
             "handshake accepted, session opened",
             metadata: [
@@ -162,6 +167,8 @@ public final class EngineIOServer: Sendable {
         case .allow:
             return nil
         case .refuse(let status, let message):
+            // ref impl: a refused handshake is `Server.errors.FORBIDDEN`.
+            metrics.failed(.forbidden)
             logger.debug(
                 "handshake refused by allowRequest",
                 metadata: ["status": "\(status.code)", "reason": "\(message)"]

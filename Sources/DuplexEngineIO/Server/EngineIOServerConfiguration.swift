@@ -1,4 +1,5 @@
 import DuplexEngineIOCore
+import Metrics
 
 /// Configuration of an ``EngineIOServer``. Every field has the reference server's default
 /// (`packages/engine.io/lib/server.ts`), except where a comment says otherwise.
@@ -70,6 +71,12 @@ public struct EngineIOServerConfiguration: Sendable {
     /// of it; one more WebSocket message or POST body can arrive past it. Default 1 MiB. Not in
     /// the reference server (DESIGN.md: "a slow reader stops socket reads").
     public var receiveBufferLimit: Int
+    /// Where the server's metrics go (`Docs/Metrics.md`). Default `MetricsSystem.factory`, the
+    /// global factory as it is when the configuration is created (a no-op one unless the
+    /// application bootstrapped the metrics system first). The WebSocket connections the
+    /// Engine.IO server rides on are counted by the HTTP server that accepts them (for Duplex's
+    /// own, `WebSocketServerConfiguration.metricsFactory`).
+    public var metricsFactory: any MetricsFactory
 
     /// Creates a configuration; every parameter has the default documented on its property.
     public init(
@@ -91,7 +98,8 @@ public struct EngineIOServerConfiguration: Sendable {
         sendHighWaterMark: Int = 1 << 20,
         sendLowWaterMark: Int = 1 << 19,
         maxSendBufferSize: Int = 16 << 20,
-        receiveBufferLimit: Int = 1 << 20
+        receiveBufferLimit: Int = 1 << 20,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.pingInterval = pingInterval
         self.pingTimeout = pingTimeout
@@ -112,6 +120,7 @@ public struct EngineIOServerConfiguration: Sendable {
         self.sendLowWaterMark = sendLowWaterMark
         self.maxSendBufferSize = maxSendBufferSize
         self.receiveBufferLimit = receiveBufferLimit
+        self.metricsFactory = metricsFactory
     }
 
     /// The buffer limits of each session.

@@ -37,6 +37,7 @@ final class ServerSession: Sendable {
     private let onClose: @Sendable (ServerSession, EngineIOCloseReason) -> Void
     private let tokens = Atomic<UInt64>(0)
     private let flowControl: FlowControl
+    private let metrics: EngineIOMetrics
     /// The number of waiting senders, readable without the lock, so that the WebSocket writer
     /// task only takes the lock to wake senders when some wait. A sender increments it before
     /// checking the queue, the writer decrements the queue before reading it (both sequentially
@@ -55,6 +56,9 @@ final class ServerSession: Sendable {
 
     private struct State: ~Copyable {
         var machine: EngineIOServerSession
+        /// The transport the session is counted under in the active sessions metric (the
+        /// machine reports `polling` once closed).
+        var meteredTransport: EngineIOTransport
         var pendingPoll: PendingPoll?
         var webSocket: AttachedWebSocket?
         var timer: (token: UInt64, task: Scheduled<Void>)?
@@ -165,6 +169,7 @@ final class ServerSession: Sendable {
         request: EngineIOHandshakeRequest,
         eventLoop: any EventLoop,
         logger: Logger,
+        metrics: EngineIOMetrics,
         onClose: @escaping @Sendable (ServerSession, EngineIOCloseReason) -> Void
     ) {
         let machine = EngineIOServerSession(
@@ -181,8 +186,9 @@ final class ServerSession: Sendable {
         self.eventLoop = eventLoop
         self.onClose = onClose
         self.flowControl = flowControl
+        self.metrics = metrics
         (self.inbound, self.inboundContinuation) = AsyncStream.makeStream(of: EngineIOMessage.self)
-        self.state = Mutex(State(machine: machine))
+        self.state = Mutex(State(machine: machine, meteredTransport: transport))
     }
 
     // MARK: - Observers
@@ -391,6 +397,7 @@ final class ServerSession: Sendable {
             } catch {
                 return error
             }
+            metrics.messagesSent(transport: state.machine.transport)
             drain(&state, into: &effects)
             return nil
         }
@@ -430,6 +437,7 @@ final class ServerSession: Sendable {
                     return .closed
                 }
             }
+            metrics.messagesSent(messages.count, transport: state.machine.transport)
             drain(&state, into: &effects)
             return .enqueued
         }
@@ -609,6 +617,7 @@ final class ServerSession: Sendable {
                 state.webSocket?.writer.finish()
                 state.webSocket = nil
             case .deliver(let data):
+                metrics.messageReceived(transport: state.machine.transport)
                 state.inboundCost += EngineIOServerSession.queueCost(of: data)
                 inboundContinuation.yield(data)
             case .scheduleTimer(let deadline):
@@ -622,10 +631,16 @@ final class ServerSession: Sendable {
                 state.timer?.task.cancel()
                 state.timer = nil
             case .upgradeCompleted:
+                // Recorded under the lock, in the machine's order, so that the active sessions
+                // per transport never go out of step with the close below.
+                metrics.upgradeCompleted()
+                state.meteredTransport = .websocket
                 effects.events.append(.upgradeCompleted)
             case .upgradeFailed(let error):
+                metrics.upgradeFailed()
                 effects.events.append(.upgradeFailed(error))
             case .closeSession(let reason):
+                if state.closeReason == nil { metrics.sessionClosed(reason, transport: state.meteredTransport) }
                 state.timer?.task.cancel()
                 state.timer = nil
                 state.webSocket?.writer.finish()

@@ -1,5 +1,6 @@
 import DuplexWebSocketCore
 import HTTPTypes
+import Metrics
 import NIOSSL
 
 /// Configuration of a client connection. Every field has a safe default.
@@ -31,6 +32,10 @@ public struct WebSocketClientConfiguration: Sendable {
     public var tls: TLSConfiguration
     /// Validate text messages as UTF-8 (RFC 6455 §8.1). Default true.
     public var validatesUTF8: Bool
+    /// Where the connection's metrics go (`Docs/Metrics.md`). Default `MetricsSystem.factory`,
+    /// the global factory as it is when the configuration is created (a no-op one unless the
+    /// application bootstrapped the metrics system first).
+    public var metricsFactory: any MetricsFactory
 
     /// Creates a configuration.
     public init(
@@ -46,7 +51,8 @@ public struct WebSocketClientConfiguration: Sendable {
         maxRedirects: Int = 10,
         proxy: WebSocketProxy? = nil,
         tls: TLSConfiguration = .makeClientConfiguration(),
-        validatesUTF8: Bool = true
+        validatesUTF8: Bool = true,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.headers = headers
         self.subprotocols = subprotocols
@@ -61,6 +67,7 @@ public struct WebSocketClientConfiguration: Sendable {
         self.proxy = proxy
         self.tls = tls
         self.validatesUTF8 = validatesUTF8
+        self.metricsFactory = metricsFactory
     }
 }
 

@@ -19,7 +19,40 @@ extension WebSocketConnection {
         logger: Logger = Logger(label: "duplex.websocket.client", factory: { _ in SwiftLogNoOpLogHandler() }),
         _ body: (WebSocketConnection) async throws -> Result
     ) async throws -> Result {
-        let opened = try await open(WebSocketURL(url), configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+        let metrics = WebSocketMetrics(role: .client, factory: configuration.metricsFactory)
+        return try await connect(
+            to: url,
+            configuration: configuration,
+            eventLoopGroup: eventLoopGroup,
+            logger: logger,
+            metrics: metrics,
+            body
+        )
+    }
+
+    /// ``connect(to:configuration:eventLoopGroup:logger:_:)`` recording into `metrics`, which
+    /// ``connectReconnecting(to:configuration:policy:eventLoopGroup:logger:_:)`` creates once.
+    private static func connect<Result: Sendable>(
+        to url: String,
+        configuration: WebSocketClientConfiguration,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger,
+        metrics: WebSocketMetrics,
+        _ body: (WebSocketConnection) async throws -> Result
+    ) async throws -> Result {
+        let opened: OpenedConnection
+        do throws(WebSocketError) {
+            opened = try await open(
+                WebSocketURL(url),
+                configuration: configuration,
+                eventLoopGroup: eventLoopGroup,
+                logger: logger,
+                metrics: metrics
+            )
+        } catch {
+            metrics.handshakeFailed(error.code)
+            throw error
+        }
         return try await opened.run(role: .client, logger: logger, body)
     }
 
@@ -36,10 +69,12 @@ extension WebSocketConnection {
         logger: Logger = Logger(label: "duplex.websocket.client", factory: { _ in SwiftLogNoOpLogHandler() }),
         _ body: (WebSocketConnection) async throws -> Void
     ) async throws {
+        let metrics = WebSocketMetrics(role: .client, factory: configuration.metricsFactory)
         var failures = 0
         while true {
             do {
-                try await connect(to: url, configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger) { connection in
+                try await connect(to: url, configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger, metrics: metrics) {
+                    connection in
                     failures = 0
                     try await body(connection)
                 }
@@ -63,13 +98,20 @@ extension WebSocketConnection {
         _ url: WebSocketURL,
         configuration: WebSocketClientConfiguration,
         eventLoopGroup: any EventLoopGroup,
-        logger: Logger
+        logger: Logger,
+        metrics: WebSocketMetrics
     ) async throws(WebSocketError) -> OpenedConnection {
         let timeout = configuration.openTimeout
         do {
             return try await withThrowingTaskGroup(of: OpenedConnection?.self) { group in
                 group.addTask {
-                    try await openFollowingRedirects(url, configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+                    try await openFollowingRedirects(
+                        url,
+                        configuration: configuration,
+                        eventLoopGroup: eventLoopGroup,
+                        logger: logger,
+                        metrics: metrics
+                    )
                 }
                 group.addTask {
                     try await Task.sleep(for: timeout)
@@ -94,7 +136,8 @@ extension WebSocketConnection {
         _ start: WebSocketURL,
         configuration: WebSocketClientConfiguration,
         eventLoopGroup: any EventLoopGroup,
-        logger: Logger
+        logger: Logger,
+        metrics: WebSocketMetrics
     ) async throws -> OpenedConnection {
         var url = start
         var headers = configuration.headers
@@ -160,7 +203,7 @@ extension WebSocketConnection {
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 2, highWatermark: 16))
                     )
                     try pipeline.addHandler(
-                        WebSocketConnectionHandler(configuration: machineConfiguration, shared: shared, logger: logger),
+                        WebSocketConnectionHandler(configuration: machineConfiguration, shared: shared, logger: logger, metrics: metrics),
                         position: .after(upgradeHandler)
                     )
                     pipeline.removeHandler(upgradeHandler, promise: nil)

@@ -14,6 +14,11 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
     private var machine: ConnectionStateMachine
     private let shared: ConnectionSharedState
     private let logger: Logger
+    private let metrics: WebSocketMetrics
+    /// Whether ``WebSocketMetrics/connectionOpened()`` was recorded and its close is still due.
+    private var isCountedOpen = false
+    /// The keepalive latency last recorded, to record each measurement once.
+    private var recordedLatency: Duration?
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
     private var pingWaiters: [(payload: ByteBuffer, promise: EventLoopPromise<Void>)] = []
@@ -27,11 +32,13 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
         configuration: ConnectionStateMachine.Configuration,
         shared: ConnectionSharedState,
         logger: Logger,
+        metrics: WebSocketMetrics,
         onMessage: WebSocketRouter.MessageHandler? = nil
     ) {
         self.machine = ConnectionStateMachine(configuration: configuration, now: .now())
         self.shared = shared
         self.logger = logger
+        self.metrics = metrics
         self.onMessage = onMessage
     }
 
@@ -40,11 +47,13 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
         switch outbound {
         case .message(let message):
             try machine.sendRequested(message)
+            metrics.sent(size: message.data.readableBytes, completesMessage: true)
         case .close(let code, let reason):
             try machine.closeRequested(code: code, reason: reason, now: .now())
             shared.markClosing()
         case .fragment(let kind, let payload, let isFinal):
             try machine.sendFragmentRequested(kind: kind, payload, isFinal: isFinal)
+            metrics.sent(size: payload.readableBytes, completesMessage: isFinal)
         case .ping(let payload):
             try machine.pingRequested(payload)
         }
@@ -62,12 +71,20 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        isCountedOpen = true
+        metrics.connectionOpened()
         drain(context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
+        // The channel went away without the machine reporting the end (it was removed before
+        // channelInactive reached it): keep the active count balanced.
+        if isCountedOpen {
+            isCountedOpen = false
+            metrics.connectionClosed(nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -93,9 +110,11 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
             case .message(let message):
                 shared.dequeue(message.data.readableBytes)
                 try machine.sendRequested(message)
+                metrics.sent(size: message.data.readableBytes, completesMessage: true)
             case .fragment(let kind, let payload, let isFinal):
                 shared.dequeue(payload.readableBytes)
                 try machine.sendFragmentRequested(kind: kind, payload, isFinal: isFinal)
+                metrics.sent(size: payload.readableBytes, completesMessage: isFinal)
             case .ping(let payload):
                 try machine.pingRequested(payload)
                 if let promise {
@@ -129,6 +148,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
                 wrote = true
                 lastWrite = context.write(wrapOutboundOut(bytes))
             case .deliver(let message):
+                metrics.messageReceived(size: message.data.readableBytes)
                 if let onMessage {
                     onMessage(message, WebSocketLoopConnection(handler: self, context: context))
                 } else {
@@ -136,6 +156,12 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
                 }
             case .pongReceived(let payload):
                 shared.setLatency(machine.lastPingLatency)
+                // The machine updates the latency only for the pong of its keepalive ping; two
+                // measurements equal to the nanosecond are not worth telling apart.
+                if let latency = machine.lastPingLatency, latency != recordedLatency {
+                    recordedLatency = latency
+                    metrics.pingAnswered(after: latency)
+                }
                 if let index = pingWaiters.firstIndex(where: { $0.payload == payload }) {
                     // RFC 6455 §5.5.3: a pong acknowledges its ping and every earlier one.
                     for waiter in pingWaiters[...index] { waiter.promise.succeed() }
@@ -153,6 +179,10 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
                 timer?.cancel()
                 timer = nil
                 shared.finish(info, error: error)
+                if isCountedOpen {
+                    isCountedOpen = false
+                    metrics.connectionClosed(info)
+                }
                 let failure = error ?? WebSocketError(.connectionClosed, "connection closed", closeInfo: info)
                 for waiter in pingWaiters { waiter.promise.fail(failure) }
                 pingWaiters.removeAll()

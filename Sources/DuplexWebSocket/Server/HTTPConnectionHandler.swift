@@ -16,6 +16,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         var configuration: WebSocketServerConfiguration
         var router: WebSocketRouter
         var logger: Logger
+        /// The server's metrics, shared by its connections.
+        var metrics: WebSocketMetrics
         /// Receives each accepted connection: the wrapped channel and its route's handler.
         var accepted: @Sendable (AcceptedConnection) -> Void
         /// Told about each connection upgraded to an event-loop message handler.
@@ -208,7 +210,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             if server.router.httpResponder(for: path) != nil {
                 serveHTTP(request, body: ByteBuffer(), keepAlive: false, context: context)
             } else {
-                respondAndClose(context: context, status: .notFound, text: "Not Found")
+                rejectUpgrade(context: context, status: .notFound, text: "Not Found")
             }
             return
         }
@@ -216,14 +218,14 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         switch ServerHandshake.validate(method: request.method, isHTTP11OrLater: head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1), headers: request.headerFields) {
         case .failure(let rejection):
             server.logger.debug("rejecting upgrade", metadata: ["reason": "\(rejection.error.message)"])
-            respondAndClose(context: context, status: rejection.status, headers: rejection.headers, text: rejection.error.message)
+            rejectUpgrade(context: context, status: rejection.status, headers: rejection.headers, text: rejection.error.message)
             return
         case .success(let request):
             validated = request
         }
         guard configuration.origins.isAllowed(validated.origin) else {
             server.logger.debug("rejecting upgrade: origin not allowed", metadata: ["origin": "\(validated.origin ?? "-")"])
-            respondAndClose(context: context, status: .forbidden, text: "Origin not allowed")
+            rejectUpgrade(context: context, status: .forbidden, text: "Origin not allowed")
             return
         }
         let upgradeRequest = WebSocketUpgradeRequest(
@@ -239,6 +241,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             guard context.channel.isActive else { return }
             switch decision.kind {
             case .reject(let response):
+                handler.server.metrics.handshakeRejected(status: response.head.status.code)
                 handler.respond(context: context, response, keepAlive: false)
             case .passThrough:
                 handler.serveHTTP(request, body: ByteBuffer(), keepAlive: false, context: context)
@@ -254,6 +257,17 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 )
             }
         }
+    }
+
+    /// Refuses a WebSocket opening handshake and counts the refusal.
+    private func rejectUpgrade(
+        context: ChannelHandlerContext,
+        status: HTTPResponse.Status,
+        headers: HTTPFields = HTTPFields(),
+        text: String
+    ) {
+        server.metrics.handshakeRejected(status: status.code)
+        respondAndClose(context: context, status: status, headers: headers, text: text)
     }
 
     private func accept(
@@ -280,7 +294,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                     extensionsHeader = response
                 }
             } catch {
-                respondAndClose(context: context, status: .badRequest, text: error.message)
+                rejectUpgrade(context: context, status: .badRequest, text: error.message)
                 return
             }
         }
@@ -309,7 +323,13 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             if let onMessage = route.onMessage {
                 // Event-loop handler: no async channel, no task.
                 try pipeline.addHandler(
-                    WebSocketConnectionHandler(configuration: machineConfiguration, shared: shared, logger: logger, onMessage: onMessage),
+                    WebSocketConnectionHandler(
+                        configuration: machineConfiguration,
+                        shared: shared,
+                        logger: logger,
+                        metrics: server.metrics,
+                        onMessage: onMessage
+                    ),
                     position: .after(self)
                 )
                 pipeline.removeHandler(self, promise: nil)
@@ -320,7 +340,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 return
             }
             try pipeline.addHandler(
-                WebSocketConnectionHandler(configuration: machineConfiguration, shared: shared, logger: logger),
+                WebSocketConnectionHandler(configuration: machineConfiguration, shared: shared, logger: logger, metrics: server.metrics),
                 position: .after(self)
             )
             let asyncChannel = try NIOAsyncChannel<WebSocketMessage, WebSocketOutbound>(

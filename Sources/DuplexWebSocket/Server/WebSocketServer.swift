@@ -19,6 +19,7 @@ public final class WebSocketServer: Service, Sendable {
     private let router: WebSocketRouter
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
+    private let metrics: WebSocketMetrics
     private let registry = ConnectionRegistry()
     private let listening = Mutex<ListeningState>(.notStarted([]))
     private let shutdownRequested = Atomic<Bool>(false)
@@ -40,6 +41,7 @@ public final class WebSocketServer: Service, Sendable {
         self.router = router
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
+        self.metrics = WebSocketMetrics(role: .server, factory: configuration.metricsFactory)
     }
 
     /// Waits until the server listens and returns its address (useful with port 0).
@@ -72,6 +74,7 @@ public final class WebSocketServer: Service, Sendable {
             configuration: configuration,
             router: router,
             logger: logger,
+            metrics: metrics,
             accepted: { continuation.yield($0) },
             upgradedOnLoop: { [registry] channel in registry.markUpgraded(channel) }
         )

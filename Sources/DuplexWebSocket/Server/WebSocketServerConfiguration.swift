@@ -1,4 +1,5 @@
 import DuplexWebSocketCore
+import Metrics
 import NIOSSL
 
 /// Configuration of a ``WebSocketServer``. Every field has a safe default.
@@ -39,6 +40,10 @@ public struct WebSocketServerConfiguration: Sendable {
     public var shutdownGracePeriod: Duration
     /// The listen backlog. Default 256.
     public var backlog: Int32
+    /// Where the server's metrics go (`Docs/Metrics.md`). Default `MetricsSystem.factory`, the
+    /// global factory as it is when the configuration is created (a no-op one unless the
+    /// application bootstrapped the metrics system first).
+    public var metricsFactory: any MetricsFactory
 
     /// Creates a configuration.
     public init(
@@ -57,7 +62,8 @@ public struct WebSocketServerConfiguration: Sendable {
         validatesUTF8: Bool = true,
         tls: TLSConfiguration? = nil,
         shutdownGracePeriod: Duration = .seconds(10),
-        backlog: Int32 = 256
+        backlog: Int32 = 256,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.host = host
         self.port = port
@@ -75,6 +81,7 @@ public struct WebSocketServerConfiguration: Sendable {
         self.tls = tls
         self.shutdownGracePeriod = shutdownGracePeriod
         self.backlog = backlog
+        self.metricsFactory = metricsFactory
     }
 }
 

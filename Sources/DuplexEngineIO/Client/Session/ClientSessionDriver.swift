@@ -23,6 +23,7 @@ final class ClientSessionDriver {
         var configuration: EngineIOClientConfiguration
         var eventLoopGroup: any EventLoopGroup
         var logger: Logger
+        var metrics: EngineIOMetrics
         var pollConnection: ClientPollingConnection
         var postConnection: ClientPollingConnection
         var state: ClientSocketState
@@ -63,6 +64,15 @@ final class ClientSessionDriver {
     /// before switching (protocol.md 4.1.7 step 2), so GETs are never deferred then.
     private var isUpgrading = false
     private var parkedSends: [Int] = []
+    /// Where the session is in its metrics: opening, counted as open on a transport (the
+    /// session reports `polling` once closed), or counted as ended.
+    private var metricsPhase = MetricsPhase.opening
+
+    private enum MetricsPhase: Equatable {
+        case opening
+        case open(EngineIOTransport)
+        case ended
+    }
 
     init(context: Context) {
         self.context = context
@@ -98,6 +108,12 @@ final class ClientSessionDriver {
             if !isDone {
                 // The events end only when the task is cancelled.
                 let error = EngineIOError(.cancelled, "the session was cancelled", cause: CancellationError())
+                switch metricsPhase {
+                case .opening: context.metrics.failed(error.code)
+                case .open(let transport): context.metrics.sessionClosed(reasonName: EngineIOMetrics.cancelledReason, transport: transport)
+                case .ended: break
+                }
+                metricsPhase = .ended
                 context.opened.resolve(.failure(error))
                 end(with: error, graceful: false)
             }
@@ -150,6 +166,7 @@ final class ClientSessionDriver {
         case .send(let data, let id):
             do {
                 try session.sendRequested(data)
+                context.metrics.messagesSent(transport: session.transport)
                 parkedSends.append(id)
             } catch {
                 context.state.resolveSend(id, .failure(error))
@@ -223,6 +240,8 @@ final class ClientSessionDriver {
                         "eio.ping_timeout": "\(handshake.pingTimeout)",
                     ]
                 )
+                metricsPhase = .open(session.transport)
+                context.metrics.sessionOpened(transport: session.transport)
                 context.opened.resolve(.success(handshake))
             case .deliver(let data):
                 deliver(data)
@@ -236,6 +255,8 @@ final class ClientSessionDriver {
                 timer = nil
             case .upgradeCompleted:
                 isUpgrading = false
+                context.metrics.upgradeCompleted()
+                if case .open = metricsPhase { metricsPhase = .open(.websocket) }
                 logger.debug("upgrade complete: the session runs over WebSocket")
                 logger[metadataKey: "eio.transport"] = "websocket"
                 context.state.transportChanged(to: .websocket)
@@ -249,13 +270,18 @@ final class ClientSessionDriver {
                 // loses nothing; the reason is worth a debug line, not an error.
                 logger.debug("upgrade failed, staying on polling", metadata: ["eio.reason": "\(error)"])
                 isUpgrading = false
+                context.metrics.upgradeFailed()
             case .openFailed(let error):
                 let surfaced = Self.openingError(error)
                 logger.debug("opening failed", metadata: ["eio.reason": "\(surfaced)"])
+                if metricsPhase == .opening { context.metrics.failed(surfaced.code) }
+                metricsPhase = .ended
                 context.opened.resolve(.failure(surfaced))
                 end(with: surfaced, graceful: false)
             case .closeSession(let reason):
                 logger.debug("session closed", metadata: ["eio.reason": "\(reason)"])
+                if case .open(let transport) = metricsPhase { context.metrics.sessionClosed(reason, transport: transport) }
+                metricsPhase = .ended
                 let error = closeError(reason)
                 end(with: error, graceful: error == nil)
             }
@@ -280,6 +306,7 @@ final class ClientSessionDriver {
         webSocket = transport
         var configuration = context.configuration.webSocket
         configuration.headers = context.configuration.headers
+        configuration.metricsFactory = context.configuration.metricsFactory
         let url = context.endpoint.webSocketURL(sid: sid)
         group.addTask { [context, logger, configuration] in
             await transport.run(
@@ -293,6 +320,7 @@ final class ClientSessionDriver {
     }
 
     private func deliver(_ data: EngineIOPacketData) {
+        context.metrics.messageReceived(transport: session.transport)
         guard !isReaderGone else { return }
         switch context.source.yield(data) {
         case .produceMore:
