@@ -196,12 +196,14 @@ class ListeningProcess:
 
 
 class DuplexServer(ListeningProcess):
-    """`duplex COMMAND --host 127.0.0.1 --port 0 FLAGS...` (ws-echo, eio-echo, sio-echo)."""
+    """`duplex COMMAND --host 127.0.0.1 --port PORT FLAGS...` (ws-echo, eio-echo, sio-echo); PORT 0 by
+    default (a free one), a given one to restart a server where its clients expect it."""
 
-    def __init__(self, duplex_bin: Path, command: str, flags: Sequence[str] = ()) -> None:
+    def __init__(self, duplex_bin: Path, command: str, flags: Sequence[str] = (), *, port: int = 0) -> None:
         self.command = command
         self.flags = tuple(flags)
-        super().__init__([duplex_bin, command, "--host", "127.0.0.1", "--port", "0", *flags], f"duplex {command}")
+        super().__init__([duplex_bin, command, "--host", "127.0.0.1", "--port", str(port), *flags],
+                         f"duplex {command}")
 
     @property
     def url(self) -> str:

@@ -78,8 +78,8 @@ class DuplexSocketIOServer(DuplexServer):
     name = "duplex"
     records = None
 
-    def __init__(self, duplex_bin: Path, flags: Sequence[str] = ()) -> None:
-        super().__init__(duplex_bin, "sio-echo", flags)
+    def __init__(self, duplex_bin: Path, flags: Sequence[str] = (), *, port: int = 0) -> None:
+        super().__init__(duplex_bin, "sio-echo", flags, port=port)
 
 
 class ClientReport:
@@ -126,10 +126,11 @@ def run_sio_client(python: Path, url: str, mode: str, script: Sequence[dict], se
 
 
 class OurSocketIOClient:
-    """`duplex connect URL --json --no-reconnect FLAGS...`: commands on stdin, JSON lines on stdout."""
+    """`duplex connect URL --json --no-reconnect FLAGS...`: commands on stdin, JSON lines on stdout
+    (without `--no-reconnect` when `reconnect`)."""
 
-    def __init__(self, duplex_bin: Path, url: str, flags: Sequence[str] = ()) -> None:
-        self.argv = [duplex_bin, "connect", url, "--json", "--no-reconnect", *flags]
+    def __init__(self, duplex_bin: Path, url: str, flags: Sequence[str] = (), *, reconnect: bool = False) -> None:
+        self.argv = [duplex_bin, "connect", url, "--json", *([] if reconnect else ["--no-reconnect"]), *flags]
         self.process = LineProcess(self.argv, "duplex connect", stdin=True)
         self.records = JSONRecords(self.process, strict=True)
 

@@ -4,3 +4,5 @@
 @_exported import struct DuplexSocketIOCore.JSONObject
 @_exported import struct DuplexSocketIOCore.SocketIOError
 @_exported import struct DuplexSocketIOCore.SocketIOProtocolVersion
+@_exported import struct DuplexSocketIOCore.SocketIORecoverySnapshot
+@_exported import struct DuplexSocketIOCore.SocketIOPersistedSession

@@ -19,6 +19,10 @@ struct SocketIOClientCommand: AsyncParsableCommand {
             (with an acknowledgement), `use NS`, `disconnect`, `quit`. JSON values are separated \
             by whitespace; {"_binary":"<base64>"} stands for a binary attachment, in input and output. \
             Incoming events that ask for an acknowledgement are acknowledged with their own arguments.
+            After a lost connection the client reconnects (--reconnection-delay, \
+            --randomization-factor) and rejoins its namespaces, recovered when the server has \
+            connection state recovery: the `connect` line says `"recovered": true` and the events \
+            missed meanwhile arrive (their last argument is the server's offset).
             Exit codes: 0 normal end; 2 usage; 3 connection failed; 4 namespace refused (the first \
             namespace); 5 disconnected by the server, or connection lost with --no-reconnect.
             """
@@ -46,6 +50,15 @@ struct SocketIOClientCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object per line.") var json = false
     @Option(help: "Seconds to wait for the acknowledgement of a `call`.") var timeout: Double = 5
     @Flag(help: "Do not reconnect after losing the connection.") var noReconnect = false
+    @Option(
+        help: ArgumentHelp(
+            "Delay before the first reconnection attempt, in milliseconds; it doubles at each attempt, up to max(5000, this).",
+            valueName: "ms"
+        )
+    )
+    var reconnectionDelay: Int64 = 1000
+    @Option(help: "Jitter of the reconnection delays, in 0...1 (0: exact delays).")
+    var randomizationFactor: Double = 0.5
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -63,7 +76,19 @@ struct SocketIOClientCommand: AsyncParsableCommand {
             output.usageError("--timeout must be a positive number of seconds")
             throw ExitCode(Exit.usage)
         }
-        var configuration = SocketIOClientConfiguration(path: path, reconnection: !noReconnect)
+        guard reconnectionDelay >= 0, (0...1).contains(randomizationFactor) else {
+            output.usageError("--reconnection-delay must not be negative and --randomization-factor must be in 0...1")
+            throw ExitCode(Exit.usage)
+        }
+        // Connection state recovery needs nothing here: the client always offers it, and the
+        // server decides (protocol.md 4.2.8); `connect` lines report `recovered`.
+        var configuration = SocketIOClientConfiguration(
+            path: path,
+            reconnection: !noReconnect,
+            reconnectionDelay: .milliseconds(reconnectionDelay),
+            reconnectionDelayMax: .milliseconds(max(5000, reconnectionDelay)),
+            randomizationFactor: randomizationFactor
+        )
         switch transport {
         case .polling: configuration.engineIO.transports = [.polling]
         case .websocket: configuration.engineIO.transports = [.websocket]
@@ -175,7 +200,12 @@ final class SocketIOClientCommandSession: Sendable {
         state.withLock { $0.sockets[socket.namespace] = socket }
         let namespace = socket.namespace
         socket.onConnect { [output, manager] in
-            output.connected(namespace: namespace, socketID: socket.id ?? "", transport: manager.transport)
+            output.connected(
+                namespace: namespace,
+                socketID: socket.id ?? "",
+                transport: manager.transport,
+                recovered: socket.recovered
+            )
         }
         socket.onConnectError { [output] error in
             guard error.code == .namespaceRefused || error.code == .namespaceNotFound else { return }
@@ -306,11 +336,14 @@ final class SocketIOClientCommandSession: Sendable {
 struct SocketIOClientOutput: Sendable {
     let json: Bool
 
-    func connected(namespace: String, socketID: String, transport: EngineIOTransport?) {
+    func connected(namespace: String, socketID: String, transport: EngineIOTransport?, recovered: Bool) {
         let transportName = transport?.rawValue ?? "unknown"
         emit(
-            ["type": "connect", "namespace": .string(namespace), "sid": .string(socketID), "transport": .string(transportName)],
-            readable: "connected \(namespace) sid=\(socketID) transport=\(transportName)"
+            [
+                "type": "connect", "namespace": .string(namespace), "sid": .string(socketID),
+                "transport": .string(transportName), "recovered": .bool(recovered),
+            ],
+            readable: "connected \(namespace) sid=\(socketID) transport=\(transportName)" + (recovered ? " (recovered)" : "")
         )
     }
 

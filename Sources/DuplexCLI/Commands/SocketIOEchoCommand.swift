@@ -1,8 +1,10 @@
 import ArgumentParser
 import DuplexEngineIO
 import DuplexSocketIO
+import DuplexSocketIOCore
 import DuplexWebSocket
 import DuplexWebSocketCore
+import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -22,6 +24,14 @@ struct SocketIOEchoCommand: AsyncParsableCommand {
             payload with a "reject" key is refused. Any origin is allowed (CORS); WebSocket \
             compression is off. Prints 'listening on http://HOST:PORT' once ready and exits on \
             SIGINT/SIGTERM.
+            Connection state recovery (off by default): --recovery-duration enables it; with \
+            --recovery-file, the state of the disconnected clients is saved at a graceful shutdown \
+            (SIGINT/SIGTERM; written to a temporary file, then renamed) and restored at the next \
+            start, so clients reconnecting to the new process are recovered. A file that does not \
+            exist means a fresh start; a file that cannot be decoded is moved aside to PATH.corrupt \
+            with a warning and the server starts fresh (recovery is best effort: clients then get \
+            a new session); a file that cannot be read is an error (exit 2), one that cannot be \
+            written at shutdown too (exit 1).
             """
     )
 
@@ -34,6 +44,20 @@ struct SocketIOEchoCommand: AsyncParsableCommand {
     @Option(help: "Time a session has to join a namespace, in milliseconds.") var connectTimeout: Int64 = 45_000
     @Flag(name: .customLong("allow-eio3"), help: "Accept Engine.IO v3 / Socket.IO 2.x clients (EIO=3).")
     var allowEIO3 = false
+    @Option(
+        help: ArgumentHelp(
+            "Enable connection state recovery, keeping disconnected clients' state this many milliseconds.",
+            valueName: "ms"
+        )
+    )
+    var recoveryDuration: Int64?
+    @Option(
+        help: ArgumentHelp(
+            "Recovery state file: restored at start if it exists, written at graceful shutdown (needs --recovery-duration).",
+            valueName: "path"
+        )
+    )
+    var recoveryFile: String?
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -41,6 +65,12 @@ struct SocketIOEchoCommand: AsyncParsableCommand {
             throw ValidationError("--ping-interval, --ping-timeout and --connect-timeout must be positive")
         }
         guard maxPayload > 0 else { throw ValidationError("--max-payload must be positive") }
+        if let recoveryDuration, recoveryDuration <= 0 {
+            throw ValidationError("--recovery-duration must be positive")
+        }
+        if recoveryFile != nil, recoveryDuration == nil {
+            throw ValidationError("--recovery-file needs --recovery-duration")
+        }
     }
 
     func run() async throws {
@@ -52,10 +82,22 @@ struct SocketIOEchoCommand: AsyncParsableCommand {
             cors: .allowAll(),
             allowEIO3: allowEIO3
         )
+        let recoveryFile = self.recoveryFile.map(SocketIORecoveryFile.init)
+        var recovery: SocketIOConnectionStateRecovery?
+        if let recoveryDuration {
+            recovery = SocketIOConnectionStateRecovery(maxDisconnectionDuration: .milliseconds(recoveryDuration))
+            do {
+                recovery?.restoring = try recoveryFile?.load()
+            } catch {
+                printError("error: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
         let io = try SocketIOServer(
             configuration: SocketIOServerConfiguration(
                 engine: engineConfiguration,
-                connectTimeout: .milliseconds(connectTimeout)
+                connectTimeout: .milliseconds(connectTimeout),
+                connectionStateRecovery: recovery
             ),
             logger: logger
         )
@@ -102,6 +144,20 @@ struct SocketIOEchoCommand: AsyncParsableCommand {
                 printLine("listening on http://\(host):\(address.port ?? port)")
             }
             try await tasks.waitForAll()
+        }
+        // The group ran the graceful shutdown: every socket was disconnected as recoverable.
+        if let recoveryFile {
+            let snapshot = await io.recoverySnapshot(timeout: .seconds(2))
+            do {
+                try recoveryFile.save(snapshot)
+                printError(
+                    "recovery state saved to \(recoveryFile.path) "
+                        + "(\(snapshot.sessionCount) sessions, \(snapshot.packetCount) packets)"
+                )
+            } catch {
+                printError("error: \(error)")
+                throw ExitCode(ExitStatus.unexpected)
+            }
         }
     }
 
@@ -178,6 +234,75 @@ private struct EngineIOEchoService: Service {
             }
         } onGracefulShutdown: {
             Task { await engine.shutdown() }
+        }
+    }
+}
+
+/// The `--recovery-file` of `duplex sio-echo`: a JSON ``SocketIORecoverySnapshot``.
+private struct SocketIORecoveryFile {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let path: String
+
+    /// The saved snapshot; nil when there is no file, or (with a warning on standard error)
+    /// when it does not decode, in which case it is moved aside to `PATH.corrupt`.
+    ///
+    /// - Throws: ``Failure`` when the file exists but cannot be read.
+    func load() throws -> SocketIORecoverySnapshot? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw Failure(description: "cannot read the recovery file \(path): \(error.localizedDescription)")
+        }
+        do {
+            return try JSONDecoder().decode(SocketIORecoverySnapshot.self, from: data)
+        } catch {
+            let aside = path + ".corrupt"
+            let moved = rename(path, aside) == 0
+            printError(
+                "warning: ignoring the recovery file \(path), which does not decode (\(error))"
+                    + (moved ? "; moved to \(aside)" : "") + "; starting without recovered sessions"
+            )
+            return nil
+        }
+    }
+
+    /// Writes `snapshot` atomically: to a temporary file in the same directory, flushed, then
+    /// renamed over `path`, so a crash never leaves a half-written file.
+    ///
+    /// - Throws: ``Failure``.
+    func save(_ snapshot: SocketIORecoverySnapshot) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data: Data
+        do {
+            data = try encoder.encode(snapshot)
+        } catch {
+            throw Failure(description: "cannot encode the recovery state: \(error)")
+        }
+        let temporary = path + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil),
+            let handle = FileHandle(forWritingAtPath: temporary)
+        else {
+            throw Failure(description: "cannot create \(temporary)")
+        }
+        do {
+            try handle.write(contentsOf: data)
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            try? handle.close()
+            unlink(temporary)
+            throw Failure(description: "cannot write \(temporary): \(error.localizedDescription)")
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw Failure(description: "cannot rename \(temporary) to \(path): \(reason)")
         }
     }
 }

@@ -28,6 +28,11 @@ import DuplexSocketIOCore
 /// - **Connection state recovery** (``persistSession(_:)``, ``restoreSession(pid:offset:)``,
 ///   and offsets appended by ``broadcast(_:options:)``): only adapters whose
 ///   ``supportsRecovery`` is true; the others ignore the calls and restore nothing.
+/// - **Graceful restart** (``recoverySnapshot()``): an adapter that keeps recovery state in
+///   process memory returns it for ``SocketIOServer/recoverySnapshot(timeout:)``, and restores
+///   its namespace's part of ``SocketIOConnectionStateRecovery/restoring`` when the factory
+///   creates it. Optional: the default returns nil (an adapter whose state lives in shared
+///   storage, such as a database, survives a restart without it).
 /// - Failures inside the adapter never throw into the broadcasting code; bulk operations
 ///   throw ``SocketIOError`` when they cannot complete.
 public protocol SocketIOAdapter: AnyObject, Sendable {
@@ -75,6 +80,15 @@ public protocol SocketIOAdapter: AnyObject, Sendable {
     /// Takes back a persisted session and the event data (offset last) the socket missed.
     func restoreSession(pid: String, offset: String) async -> (session: SocketIOPersistedSession, missed: [JSONValue])?
 
+    /// The connection state recovery state of the namespace, with wall-clock times, to carry
+    /// over a server restart; nil when the adapter has none to save (the default).
+    func recoverySnapshot() async -> SocketIORecoverySnapshot.Namespace?
+
     /// Releases resources when the server shuts down.
     func close() async
+}
+
+extension SocketIOAdapter {
+    /// Nothing to save: the adapter does not keep recovery state in this process.
+    public func recoverySnapshot() async -> SocketIORecoverySnapshot.Namespace? { nil }
 }

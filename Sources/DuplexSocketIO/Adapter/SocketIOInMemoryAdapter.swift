@@ -18,15 +18,28 @@ public final class SocketIOInMemoryAdapter: SocketIOAdapter {
         var recovery: SocketIOSessionRecoveryStore?
     }
 
-    /// Creates the adapter of `namespace`; `recovery` enables connection state recovery.
+    /// Creates the adapter of `namespace`; `recovery` enables connection state recovery, and
+    /// its ``SocketIOConnectionStateRecovery/restoring`` snapshot, if any, provides the
+    /// namespace's saved sessions and packets.
     public init(namespace: SocketIONamespace, recovery: SocketIOConnectionStateRecovery?) {
         self.namespace = namespace
         var state = State()
         if let recovery {
-            state.recovery = SocketIOSessionRecoveryStore(
-                maxDisconnectionDuration: TimeAmount(recovery.maxDisconnectionDuration),
-                offsetPrefix: String(UInt32.random(in: .min ... .max), radix: 36) + "-"
-            )
+            let duration = TimeAmount(recovery.maxDisconnectionDuration)
+            // A new prefix per adapter: offsets of different server runs stay apart even if
+            // an old snapshot is restored twice.
+            let prefix = String(UInt32.random(in: .min ... .max), radix: 36) + "-"
+            if let saved = recovery.restoring?.namespaces[namespace.name] {
+                state.recovery = SocketIOSessionRecoveryStore(
+                    maxDisconnectionDuration: duration,
+                    offsetPrefix: prefix,
+                    restoring: saved,
+                    now: .now(),
+                    unixTime: SocketIOWallClock.now()
+                )
+            } else {
+                state.recovery = SocketIOSessionRecoveryStore(maxDisconnectionDuration: duration, offsetPrefix: prefix)
+            }
         }
         self.state = Mutex(state)
     }
@@ -164,6 +177,10 @@ public final class SocketIOInMemoryAdapter: SocketIOAdapter {
 
     public func restoreSession(pid: String, offset: String) async -> (session: SocketIOPersistedSession, missed: [JSONValue])? {
         state.withLock { $0.recovery?.restore(pid: pid, offset: offset, now: .now()) }
+    }
+
+    public func recoverySnapshot() async -> SocketIORecoverySnapshot.Namespace? {
+        state.withLock { $0.recovery?.snapshot(now: .now(), unixTime: SocketIOWallClock.now()) }
     }
 
     public func close() async {}

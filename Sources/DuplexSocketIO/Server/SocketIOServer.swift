@@ -48,6 +48,9 @@ public final class SocketIOServer: Service, Sendable {
         var middlewares: [SocketIOMiddleware] = []
         var connections: [ObjectIdentifier: SocketIOEngineConnection] = [:]
         var isShuttingDown = false
+        /// Tasks waiting until `connections` is empty (``recoverySnapshot(timeout:)``).
+        var drainWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiterID: UInt64 = 0
     }
 
     /// Creates a server with its Engine.IO server and the default namespace `/`.
@@ -189,8 +192,16 @@ public final class SocketIOServer: Service, Sendable {
                         continue
                     }
                     group.addTask {
+                        // Returns once the sockets' jobs, persisting their sessions included,
+                        // are done.
                         await connection.run()
-                        _ = self.state.withLock { $0.connections.removeValue(forKey: key) }
+                        let waiters = self.state.withLock { state in
+                            state.connections.removeValue(forKey: key)
+                            guard state.connections.isEmpty else { return [CheckedContinuation<Void, Never>]() }
+                            defer { state.drainWaiters.removeAll() }
+                            return Array(state.drainWaiters.values)
+                        }
+                        for waiter in waiters { waiter.resume() }
                     }
                 }
             }
@@ -212,5 +223,91 @@ public final class SocketIOServer: Service, Sendable {
         }
         await engine.shutdown()
         for namespace in namespaces { await namespace.adapter.close() }
+    }
+
+    // MARK: - Graceful restart
+
+    /// The connection state recovery state of every namespace, to start the next server with
+    /// (``SocketIOConnectionStateRecovery/restoring``) so that the clients of this one are
+    /// recovered there. Empty when recovery is off or the adapter keeps no state in this
+    /// process (``SocketIOAdapter/recoverySnapshot()``).
+    ///
+    /// Call it after ``shutdown()``: the shutdown disconnects every socket with "server
+    /// shutting down", a recoverable reason, and this waits, at most `timeout`, until their
+    /// sessions are persisted (each socket persists after the handlers it is running finish);
+    /// sessions still being persisted then are left out. Before a shutdown it returns the
+    /// sessions of the sockets that already disconnected, without waiting.
+    ///
+    /// Namespace parts of the snapshot this server was restored from whose namespace was never
+    /// created here (a dynamic namespace nobody connected to) are carried over, minus their
+    /// expired entries.
+    public func recoverySnapshot(timeout: Duration = .seconds(10)) async -> SocketIORecoverySnapshot {
+        let shuttingDown = state.withLock { $0.isShuttingDown }
+        if shuttingDown, await !waitUntilConnectionsFinish(timeout: timeout) {
+            logger.warning(
+                "sessions still being persisted were left out of the recovery snapshot",
+                metadata: ["timeout": "\(timeout)"]
+            )
+        }
+        var snapshot = SocketIORecoverySnapshot(takenAt: SocketIOWallClock.now())
+        guard let recovery = configuration.connectionStateRecovery else { return snapshot }
+        let namespaces = state.withLock { $0.namespaces }
+        for (name, namespace) in namespaces {
+            if let saved = await namespace.adapter.recoverySnapshot() { snapshot.namespaces[name] = saved }
+        }
+        for (name, saved) in recovery.restoring?.namespaces ?? [:] where namespaces[name] == nil {
+            let store = SocketIOSessionRecoveryStore(
+                maxDisconnectionDuration: TimeAmount(recovery.maxDisconnectionDuration),
+                offsetPrefix: "",
+                restoring: saved,
+                now: .now(),
+                unixTime: snapshot.takenAt
+            )
+            snapshot.namespaces[name] = store.snapshot(now: .now(), unixTime: snapshot.takenAt)
+        }
+        logger.debug(
+            "recovery snapshot taken",
+            metadata: ["sessions": "\(snapshot.sessionCount)", "packets": "\(snapshot.packetCount)"]
+        )
+        return snapshot
+    }
+
+    /// Waits until every connection has finished (its sockets' sessions persisted); false
+    /// after `timeout`.
+    private func waitUntilConnectionsFinish(timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await self.connectionsFinished()
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let finished = await group.next() ?? false
+            group.cancelAll()
+            return finished
+        }
+    }
+
+    private func connectionsFinished() async {
+        let id = state.withLock { state in
+            defer { state.nextWaiterID += 1 }
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                // A cancellation before this point is seen by `Task.isCancelled`; one after finds
+                // the waiter in the table.
+                let finished = state.withLock { state in
+                    if state.connections.isEmpty || Task.isCancelled { return true }
+                    state.drainWaiters[id] = continuation
+                    return false
+                }
+                if finished { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.drainWaiters.removeValue(forKey: id) }?.resume()
+        }
     }
 }

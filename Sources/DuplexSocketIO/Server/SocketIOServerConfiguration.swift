@@ -1,4 +1,5 @@
 import DuplexEngineIO
+import DuplexSocketIOCore
 
 /// Configuration of a ``SocketIOServer``. Defaults follow the reference server (socket.io 4.8),
 /// except where a comment says otherwise.
@@ -91,10 +92,24 @@ public struct SocketIOConnectionStateRecovery: Sendable {
     public var maxDisconnectionDuration: Duration
     /// Whether a recovered connection skips the middlewares. Default true.
     public var skipMiddlewares: Bool
+    /// The state a previous run of the server saved with
+    /// ``SocketIOServer/recoverySnapshot(timeout:)`` after its ``SocketIOServer/shutdown()``:
+    /// clients that were connected to it reconnect to this server recovered (same id, rooms,
+    /// data, and the packets broadcast while they were away, including those broadcast by this
+    /// server before they came back). Each namespace gets its part when it is created, so
+    /// dynamic namespaces get theirs on their first connection. Entries older than
+    /// ``maxDisconnectionDuration`` on the wall clock, the downtime included, are dropped.
+    /// Default nil.
+    public var restoring: SocketIORecoverySnapshot?
 
     /// Creates the settings.
-    public init(maxDisconnectionDuration: Duration = .seconds(120), skipMiddlewares: Bool = true) {
+    public init(
+        maxDisconnectionDuration: Duration = .seconds(120),
+        skipMiddlewares: Bool = true,
+        restoring: SocketIORecoverySnapshot? = nil
+    ) {
         self.maxDisconnectionDuration = maxDisconnectionDuration
         self.skipMiddlewares = skipMiddlewares
+        self.restoring = restoring
     }
 }

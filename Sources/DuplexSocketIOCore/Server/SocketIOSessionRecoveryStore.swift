@@ -26,7 +26,10 @@ public struct SocketIOPersistedSession: Hashable, Sendable {
 /// `maxDisconnectionDuration`, with their offsets, and the sessions of recently disconnected
 /// sockets.
 ///
-/// Time is passed in. Offsets are strings that increase with every packet.
+/// Time is passed in. Offsets are `offsetPrefix` followed by a counter that increases with
+/// every packet; ``snapshot(now:unixTime:)`` and
+/// ``init(maxDisconnectionDuration:offsetPrefix:restoring:now:unixTime:)`` carry the state over
+/// a server restart.
 public struct SocketIOSessionRecoveryStore: Sendable {
     /// A stored packet: the event data (offset already appended) and who it was for.
     public struct StoredPacket: Hashable, Sendable {
@@ -69,8 +72,86 @@ public struct SocketIOSessionRecoveryStore: Sendable {
         self.offsetPrefix = offsetPrefix
     }
 
+    /// Creates a store holding the state a previous server run saved
+    /// (``SocketIORecoverySnapshot/Namespace``), at monotonic time `now`, which is wall-clock
+    /// time `unixTime` (milliseconds since 1970).
+    ///
+    /// Each entry's age is measured on the wall clock, so the time the server was down counts:
+    /// entries older than `maxDisconnectionDuration` are dropped, the others expire when they
+    /// would have without the restart. New offsets continue after the saved counter (and after
+    /// any offset in the log) with the new `offsetPrefix`, so they never repeat an old one.
+    public init(
+        maxDisconnectionDuration: TimeAmount,
+        offsetPrefix: String,
+        restoring state: SocketIORecoverySnapshot.Namespace,
+        now: NIODeadline,
+        unixTime: Int64
+    ) {
+        self.init(maxDisconnectionDuration: maxDisconnectionDuration, offsetPrefix: offsetPrefix)
+        let maximumAge = maxDisconnectionDuration.nanoseconds / 1_000_000
+        // A time in the future (the clock moved back) counts as now.
+        func deadline(of time: Int64) -> NIODeadline? {
+            let age = max(0, unixTime &- time)
+            guard age <= maximumAge else { return nil }
+            return now - .milliseconds(age)
+        }
+        counter = state.offsetCounter
+        // Kept in time order, which expiry relies on (stable for equal times).
+        let packets = state.packets.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }
+        for (_, packet) in packets {
+            // An offset is `prefix-<counter in base 36>`: never issue one of the log again.
+            if let dash = packet.offset.lastIndex(of: "-"),
+                let issued = UInt64(packet.offset[packet.offset.index(after: dash)...], radix: 36)
+            {
+                counter = max(counter, issued)
+            }
+            guard let time = deadline(of: packet.time) else { continue }
+            self.packets.append(
+                StoredPacket(offset: packet.offset, time: time, data: packet.data, rooms: packet.rooms, except: packet.except)
+            )
+        }
+        for entry in state.sessions.sorted(by: { $0.disconnectedAt < $1.disconnectedAt }) {
+            guard let time = deadline(of: entry.disconnectedAt) else { continue }
+            sessions[entry.session.pid] = Stored(session: entry.session, disconnectedAt: time)
+            sessionExpiry.append((entry.session.pid, time))
+        }
+    }
+
+    /// The state to save for the next server run (expired entries left out), with monotonic
+    /// time `now` being wall-clock time `unixTime` (milliseconds since 1970).
+    public func snapshot(now: NIODeadline, unixTime: Int64) -> SocketIORecoverySnapshot.Namespace {
+        let threshold = now - maxDisconnectionDuration
+        func wallClock(of time: NIODeadline) -> Int64 {
+            unixTime - (now - time).nanoseconds / 1_000_000
+        }
+        var state = SocketIORecoverySnapshot.Namespace(offsetCounter: counter)
+        for packet in packets where packet.time >= threshold {
+            state.packets.append(
+                SocketIORecoverySnapshot.Packet(
+                    offset: packet.offset,
+                    time: wallClock(of: packet.time),
+                    data: packet.data,
+                    rooms: packet.rooms,
+                    except: packet.except
+                )
+            )
+        }
+        // `sessionExpiry` is in persisting order; an entry whose pid was persisted again later
+        // (or restored) is stale.
+        for entry in sessionExpiry where entry.disconnectedAt >= threshold {
+            guard let stored = sessions[entry.pid], stored.disconnectedAt == entry.disconnectedAt else { continue }
+            state.sessions.append(
+                SocketIORecoverySnapshot.Session(session: stored.session, disconnectedAt: wallClock(of: stored.disconnectedAt))
+            )
+        }
+        return state
+    }
+
     /// The number of packets held.
     public var packetCount: Int { packets.count }
+
+    /// The number of sessions held.
+    public var sessionCount: Int { sessions.count }
 
     /// Records an event broadcast at `now`: appends a new offset to its data array and returns
     /// the data to send.
