@@ -39,35 +39,38 @@ enum RawServer {
                 }
             }
         let info = Info(port: serverChannel.channel.localAddress?.port ?? 0, accepted: Counter())
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try? await serverChannel.executeThenClose { connections in
-                    await withDiscardingTaskGroup { handlers in
-                        do {
-                            for try await connection in connections {
-                                info.accepted.increment()
-                                handlers.addTask {
-                                    try? await connection.executeThenClose { inbound, outbound in
-                                        try await handler(
-                                            RawConnection(role: .server, channel: connection.channel, inbound: inbound, outbound: outbound)
-                                        )
-                                    }
+        // The accept loop is never cancelled: it ends when the listening socket is closed, after
+        // taking every connection accepted until then. An accepted connection left unconsumed in
+        // the sequence would trap in NIO ("Deinited NIOAsyncWriter without calling finish()")
+        // when a late client (a retry loop) connects while the server stops.
+        let accepting = Task {
+            try? await serverChannel.executeThenClose { connections in
+                await withDiscardingTaskGroup { handlers in
+                    do {
+                        for try await connection in connections {
+                            info.accepted.increment()
+                            handlers.addTask {
+                                try? await connection.executeThenClose { inbound, outbound in
+                                    try await handler(
+                                        RawConnection(role: .server, channel: connection.channel, inbound: inbound, outbound: outbound)
+                                    )
                                 }
                             }
-                        } catch {}
-                    }
+                        }
+                    } catch {}
+                    handlers.cancelAll()
                 }
             }
-            let result: Result<T, any Error>
-            do {
-                result = .success(try await body(info))
-            } catch {
-                result = .failure(error)
-            }
-            group.cancelAll()
-            try? await group.waitForAll()
-            return try result.get()
         }
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(info))
+        } catch {
+            result = .failure(error)
+        }
+        try? await serverChannel.channel.close()
+        await accepting.value
+        return try result.get()
     }
 }
 
