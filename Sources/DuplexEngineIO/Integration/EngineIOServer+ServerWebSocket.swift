@@ -32,7 +32,12 @@ extension EngineIOServer {
                 protocolVersion: protocolVersion,
                 queryItems: request.queryItems
             )
-            session = openSession(transport: .websocket, pollingFormat: request.pollingFormat, request: handshake)
+            session = openSession(
+                transport: .websocket,
+                pollingFormat: request.pollingFormat,
+                request: handshake,
+                eventLoop: webSocket.eventLoop
+            )
             do {
                 attachment = try session.attachWebSocket(asUpgrade: false)
             } catch {

@@ -1,5 +1,6 @@
 import DuplexEngineIOCore
 import DuplexWebSocketCore
+import NIOCore
 
 /// A WebSocket that some HTTP server (a web framework, a proxy, a test double) has already
 /// upgraded, as ``EngineIOServer/accept(_:request:remoteAddress:)`` serves it.
@@ -26,4 +27,13 @@ public protocol EngineIOServerWebSocket: Sendable {
     /// Starts the closing handshake (RFC 6455 §7.1.2) with `code`. Closing a WebSocket that is
     /// already closing or closed must not throw; the server ignores errors.
     func close(code: CloseCode, reason: String) async throws
+
+    /// The event loop of the WebSocket's channel, when known. The session's timers and the
+    /// application's tasks for it run there, so a message read by the channel reaches them
+    /// without waking another thread. Default nil: a loop of the server's group.
+    var eventLoop: (any EventLoop)? { get }
+}
+
+extension EngineIOServerWebSocket {
+    public var eventLoop: (any EventLoop)? { nil }
 }

@@ -1,6 +1,7 @@
 import DuplexEngineIOCore
 import DuplexWebSocket
 import DuplexWebSocketCore
+import NIOCore
 
 /// Duplex's own ``WebSocketConnection`` as an ``EngineIOServerWebSocket``, so that the standalone
 /// server can run the same `accept` as the framework integrations.
@@ -8,6 +9,8 @@ struct EngineIOWebSocketConnectionAdapter: EngineIOServerWebSocket {
     let connection: WebSocketConnection
 
     var inbound: Frames { Frames(messages: connection.messages) }
+
+    var eventLoop: (any EventLoop)? { connection.eventLoop }
 
     func send(_ frame: EngineIOWebSocketFrame) async throws {
         try await connection.send(EngineIOServer.webSocketMessage(frame))

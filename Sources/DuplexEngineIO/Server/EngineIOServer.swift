@@ -96,7 +96,8 @@ public final class EngineIOServer: Sendable {
     func openSession(
         transport: EngineIOTransport,
         pollingFormat: EngineIOPollingFormat,
-        request: EngineIOHandshakeRequest
+        request: EngineIOHandshakeRequest,
+        eventLoop: (any EventLoop)? = nil
     ) -> ServerSession {
         var id = EngineIOSessionID.random()
         // 120 random bits make a collision practically impossible; this keeps it impossible.
@@ -110,7 +111,7 @@ public final class EngineIOServer: Sendable {
             configuration: sessionConfiguration,
             flowControl: configuration.flowControl,
             request: request,
-            eventLoop: eventLoopGroup.next(),
+            eventLoop: eventLoop ?? eventLoopGroup.next(),
             logger: sessionLogger,
             metrics: metrics,
             onClose: { [weak self] session, _ in self?.removeSession(session) }

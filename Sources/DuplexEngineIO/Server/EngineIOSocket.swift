@@ -30,6 +30,11 @@ public struct EngineIOSocket: Sendable, Identifiable {
     /// A logger with this session's metadata (`eio.sid`).
     public var logger: Logger { session.logger }
 
+    /// The event loop of the session: its WebSocket's channel loop when it opened over
+    /// WebSocket, otherwise a loop of the server's group. ``EventLoopTaskExecutor`` runs a
+    /// task for the session there.
+    public var eventLoop: any EventLoop { session.eventLoop }
+
     /// The client's messages, in order. The sequence ends when the session closes (see
     /// ``closeReason``). One task should iterate it.
     ///

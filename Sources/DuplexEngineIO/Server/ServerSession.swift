@@ -33,7 +33,8 @@ final class ServerSession: Sendable {
     let inbound: AsyncStream<EngineIOMessage>
 
     private let inboundContinuation: AsyncStream<EngineIOMessage>.Continuation
-    private let eventLoop: any EventLoop
+    /// The loop of the session's timers (the WebSocket's channel loop when it opened over one).
+    let eventLoop: any EventLoop
     private let onClose: @Sendable (ServerSession, EngineIOCloseReason) -> Void
     private let tokens = Atomic<UInt64>(0)
     private let flowControl: FlowControl

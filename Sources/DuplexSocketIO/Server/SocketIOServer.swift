@@ -180,7 +180,7 @@ public final class SocketIOServer: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for await socket in engine.sessions {
-                    let connection = SocketIOEngineConnection(engine: socket, server: self, eventLoop: eventLoopGroup.next())
+                    let connection = SocketIOEngineConnection(engine: socket, server: self, eventLoop: socket.eventLoop)
                     let key = ObjectIdentifier(connection)
                     let accepted = state.withLock { state in
                         guard !state.isShuttingDown else { return false }
@@ -191,7 +191,9 @@ public final class SocketIOServer: Service, Sendable {
                         socket.startClosing()
                         continue
                     }
-                    group.addTask {
+                    // On the session's loop: its messages reach the reader and the handlers, and their
+                    // replies the channel, without a thread hop (EventLoopTaskExecutor).
+                    group.addTask(executorPreference: EventLoopTaskExecutor(socket.eventLoop)) {
                         // Returns once the sockets' jobs, persisting their sessions included,
                         // are done.
                         await connection.run()

@@ -20,6 +20,12 @@ public typealias SocketIOEventHandler = @Sendable (SocketIOEvent) async throws -
 /// runs in the socket's own task, one job after the other in arrival order (as the reference
 /// server dispatches them). With ``SocketIOServerConfiguration/concurrentEventHandlers`` each
 /// event runs in a child task of that one instead.
+///
+/// These tasks prefer the Engine.IO session's event loop (``EngineIOSocket/eventLoop``, the
+/// WebSocket's channel loop), like Node's single thread: an event travels from the socket to
+/// its handler and the reply back without a thread hop. Blocking calls or long computations in
+/// a handler hold up the other connections of that loop; run them elsewhere (e.g. in a
+/// `Task.detached` or with another `TaskExecutor`).
 public final class SocketIOSocket: Sendable, Identifiable {
     /// The socket id (distinct from the Engine.IO session id in protocol v5); also the name of
     /// the socket's own room.

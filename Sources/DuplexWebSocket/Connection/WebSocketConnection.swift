@@ -29,6 +29,8 @@ public struct WebSocketConnection: Sendable {
     public let logger: Logger
 
     let channel: any Channel
+    /// The event loop of the connection's channel.
+    public var eventLoop: any EventLoop { channel.eventLoop }
     let shared: ConnectionSharedState
     private let inbound: NIOAsyncChannelInboundStream<WebSocketMessage>
     private let outbound: NIOAsyncChannelOutboundWriter<WebSocketOutbound>

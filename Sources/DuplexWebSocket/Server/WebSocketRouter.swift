@@ -5,7 +5,10 @@ import HTTPTypes
 public struct WebSocketRouter: Sendable {
     /// Decides whether to accept an upgrade; runs before the 101 response is sent.
     public typealias UpgradeHook = @Sendable (WebSocketUpgradeRequest) async -> WebSocketUpgradeDecision
-    /// Serves an accepted connection; the connection is closed (1000) when it returns.
+    /// Serves an accepted connection; the connection is closed (1000) when it returns. It runs in
+    /// a task that prefers the connection's event loop (``EventLoopTaskExecutor``), so a message
+    /// reaches it without a thread hop: blocking calls in it hold up that loop's other
+    /// connections, run them elsewhere.
     public typealias ConnectionHandler = @Sendable (WebSocketConnection) async throws -> Void
     /// Handles one message on the connection's event loop (no task per connection).
     public typealias MessageHandler = @Sendable (WebSocketMessage, WebSocketLoopConnection) -> Void

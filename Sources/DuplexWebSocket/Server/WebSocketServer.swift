@@ -113,7 +113,9 @@ public final class WebSocketServer: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for await accepted in stream {
-                    group.addTask { await self.serve(accepted) }
+                    // The connection's task runs on its channel's event loop (EventLoopTaskExecutor).
+                    let executor = EventLoopTaskExecutor(accepted.asyncChannel.channel.eventLoop)
+                    group.addTask(executorPreference: executor) { await self.serve(accepted) }
                 }
             }
         } onGracefulShutdown: {
