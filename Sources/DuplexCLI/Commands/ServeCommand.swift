@@ -74,23 +74,10 @@ struct ServeCommand: AsyncParsableCommand {
             router: router,
             logger: logger
         )
-        var groupConfiguration = ServiceGroupConfiguration(
-            // Reverse order on shutdown: Socket.IO says goodbye while the HTTP server still runs.
-            services: [.init(service: server), .init(service: io)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        )
-        groupConfiguration.maximumGracefulShutdownDuration = .seconds(5)
-        let group = ServiceGroup(configuration: groupConfiguration)
         let host = self.host
         let port = self.port
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            tasks.addTask {
-                let address = try await server.waitUntilListening()
-                printLine("listening on http://\(host):\(address.port ?? port) (open it in a browser)")
-            }
-            try await tasks.waitForAll()
+        try await runUntilSignal(server, services: [io], logger: logger, gracefulShutdownLimit: .seconds(5)) { address in
+            printLine("listening on http://\(host):\(address.port ?? port) (open it in a browser)")
         }
     }
 }

@@ -123,27 +123,19 @@ struct SocketIOEchoCommand: AsyncParsableCommand {
             router: router,
             logger: logger
         )
-        var groupConfiguration = ServiceGroupConfiguration(
-            // Shut down in reverse order: Socket.IO and Engine.IO close their sessions while the
-            // HTTP server still runs, then the HTTP server stops.
-            services: [.init(service: server), .init(service: EngineIOEchoService(engine: engine)), .init(service: io)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        )
-        // Polling clients that stopped polling would otherwise hold the shutdown for
-        // Engine.IO's closeTimeout.
-        groupConfiguration.maximumGracefulShutdownDuration = .seconds(3)
-        groupConfiguration.maximumCancellationDuration = .seconds(2)
-        let group = ServiceGroup(configuration: groupConfiguration)
         let host = self.host
         let port = self.port
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            tasks.addTask {
-                let address = try await server.waitUntilListening()
-                printLine("listening on http://\(host):\(address.port ?? port)")
-            }
-            try await tasks.waitForAll()
+        // Socket.IO and Engine.IO close their sessions while the HTTP server still runs. Polling
+        // clients that stopped polling would otherwise hold the shutdown for Engine.IO's
+        // closeTimeout.
+        try await runUntilSignal(
+            server,
+            services: [EngineIOEchoService(engine: engine), io],
+            logger: logger,
+            gracefulShutdownLimit: .seconds(3),
+            cancellationLimit: .seconds(2)
+        ) { address in
+            printLine("listening on http://\(host):\(address.port ?? port)")
         }
         // The group ran the graceful shutdown: every socket was disconnected as recoverable.
         if let recoveryFile {

@@ -68,22 +68,3 @@ struct WebSocketEchoCommand: AsyncParsableCommand {
         return (CloseCode(code), parts.count == 3 ? String(parts[2]) : "")
     }
 }
-
-/// Runs a server until SIGINT/SIGTERM, then shuts it down gracefully; calls `ready` once it listens.
-func runUntilSignal(_ server: WebSocketServer, logger: Logger, ready: @escaping @Sendable (SocketAddress) -> Void) async throws {
-    let group = ServiceGroup(
-        configuration: ServiceGroupConfiguration(
-            services: [.init(service: server)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        )
-    )
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        tasks.addTask {
-            let address = try await server.waitUntilListening()
-            ready(address)
-        }
-        try await tasks.waitForAll()
-    }
-}
