@@ -11,13 +11,13 @@ import Testing
 /// the configuration (no global bootstrap: the suites run in parallel).
 @Suite("Metrics (Docs/Metrics.md)", .timeLimit(.minutes(1)))
 struct MetricsTests {
-    static let opened = "duplex_websocket_connections_opened"
-    static let active = "duplex_websocket_connections_active"
-    static let closed = "duplex_websocket_connections_closed"
-    static let handshakesFailed = "duplex_websocket_handshakes_failed"
-    static let messages = "duplex_websocket_messages"
-    static let bytes = "duplex_websocket_message_bytes"
-    static let pingRoundTrip = "duplex_websocket_ping_rtt"
+    static let opened = "websocket.connections.opened"
+    static let active = "websocket.connections.active"
+    static let closed = "websocket.closes"
+    static let handshakesFailed = "websocket.handshakes.failed"
+    static let messages = "websocket.messages"
+    static let bytes = "websocket.message.bytes"
+    static let pingRoundTrip = "websocket.ping.rtt"
 
     static let server = ("role", "server")
     static let client = ("role", "client")

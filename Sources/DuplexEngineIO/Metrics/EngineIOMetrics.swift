@@ -13,13 +13,13 @@ import Metrics
 final class EngineIOMetrics: Sendable {
     /// The metric labels, stable across releases.
     enum Label {
-        static let sessionsOpened = "duplex_engineio_sessions_opened"
-        static let sessionsActive = "duplex_engineio_sessions_active"
-        static let sessionsClosed = "duplex_engineio_sessions_closed"
-        static let upgrades = "duplex_engineio_upgrades"
-        static let requestsRejected = "duplex_engineio_requests_rejected"
-        static let opensFailed = "duplex_engineio_opens_failed"
-        static let messages = "duplex_engineio_messages"
+        static let sessionsOpened = "engineio.sessions.opened"
+        static let sessionsActive = "engineio.sessions.active"
+        static let sessionsClosed = "engineio.sessions.closed"
+        static let upgrades = "engineio.upgrades"
+        static let requestsRejected = "engineio.requests.rejected"
+        static let opensFailed = "engineio.opens.failed"
+        static let messages = "engineio.messages"
     }
 
     /// The dimension names.

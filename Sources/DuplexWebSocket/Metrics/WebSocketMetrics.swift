@@ -11,13 +11,13 @@ import Metrics
 final class WebSocketMetrics: Sendable {
     /// The metric labels, stable across releases.
     enum Label {
-        static let connectionsOpened = "duplex_websocket_connections_opened"
-        static let connectionsActive = "duplex_websocket_connections_active"
-        static let connectionsClosed = "duplex_websocket_connections_closed"
-        static let handshakesFailed = "duplex_websocket_handshakes_failed"
-        static let messages = "duplex_websocket_messages"
-        static let messageBytes = "duplex_websocket_message_bytes"
-        static let pingRoundTrip = "duplex_websocket_ping_rtt"
+        static let connectionsOpened = "websocket.connections.opened"
+        static let connectionsActive = "websocket.connections.active"
+        static let connectionsClosed = "websocket.closes"
+        static let handshakesFailed = "websocket.handshakes.failed"
+        static let messages = "websocket.messages"
+        static let messageBytes = "websocket.message.bytes"
+        static let pingRoundTrip = "websocket.ping.rtt"
     }
 
     /// The dimension names.

@@ -8,13 +8,13 @@ import Testing
 /// factory passed in the configuration (no global bootstrap: the suites run in parallel).
 @Suite("Engine.IO metrics (Docs/Metrics.md)", .timeLimit(.minutes(1)))
 struct EngineIOMetricsTests {
-    static let opened = "duplex_engineio_sessions_opened"
-    static let active = "duplex_engineio_sessions_active"
-    static let closed = "duplex_engineio_sessions_closed"
-    static let upgrades = "duplex_engineio_upgrades"
-    static let rejected = "duplex_engineio_requests_rejected"
-    static let opensFailed = "duplex_engineio_opens_failed"
-    static let messages = "duplex_engineio_messages"
+    static let opened = "engineio.sessions.opened"
+    static let active = "engineio.sessions.active"
+    static let closed = "engineio.sessions.closed"
+    static let upgrades = "engineio.upgrades"
+    static let rejected = "engineio.requests.rejected"
+    static let opensFailed = "engineio.opens.failed"
+    static let messages = "engineio.messages"
 
     static let server = ("role", "server")
     static let client = ("role", "client")
@@ -156,7 +156,7 @@ struct EngineIOMetricsTests {
         #expect(clientMetrics.counterTotal(label: Self.closed, dimensions: [Self.client, ("reason", "client_disconnect")]) == 1)
         #expect(Self.meterValue(clientMetrics, Self.active, [Self.client, Self.websocket]) == 0)
         // The factory reaches the WebSocket transport (it replaces `webSocket.metricsFactory`).
-        #expect(clientMetrics.counterTotal(label: "duplex_websocket_connections_opened", dimensions: [Self.client]) == 1)
+        #expect(clientMetrics.counterTotal(label: "websocket.connections.opened", dimensions: [Self.client]) == 1)
         #expect(serverMetrics.counterTotal(label: Self.upgrades, dimensions: [Self.server, ("outcome", "success")]) == 1)
         #expect(serverMetrics.counterTotal(label: Self.closed, dimensions: [Self.server, ("reason", "client_disconnect")]) == 1)
     }
