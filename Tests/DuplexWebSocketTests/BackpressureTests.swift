@@ -102,6 +102,37 @@ struct BackpressureTests {
         }
     }
 
+    @Test("A client that stops reading makes the server's send(contentsOf:) wait too; every message arrives in order")
+    func serverBatchedSendWaitsForSlowClient() async throws {
+        try await withTimeout(.seconds(50)) {
+            let sent = Counter()
+            let batchSize = 8
+            var router = WebSocketRouter()
+            router.webSocket("/flood") { connection in
+                for start in stride(from: 0, to: Self.floodCount, by: batchSize) {
+                    try await connection.send(contentsOf: (start..<start + batchSize).map { Self.indexed($0) })
+                    for _ in 0..<batchSize { sent.increment() }
+                }
+                try await connection.send(text: "done")
+                for try await _ in connection.messages {}
+            }
+            try await withServer(.test(compression: nil), router: router) { server in
+                try await RawClient.withConnection(port: server.port, receiveBufferSize: Self.receiveBufferSize) { connection in
+                    #expect(try await connection.sendUpgradeRequest(path: "/flood")?.status == 101)
+                    // A batch is bounded like one message of its size.
+                    let stalledAt = try await Self.waitUntilStable { sent.current }
+                    #expect(stalledAt < Self.floodCount, "send(contentsOf:) never waited")
+                    if let kernelBufferBound = Self.kernelBufferBound {
+                        #expect(stalledAt * Self.messageSize <= kernelBufferBound + (4 + batchSize) * Self.messageSize)
+                    }
+                    #expect(try await Self.readIndices(connection) == Array(0..<Self.floodCount))
+                    #expect(sent.current == Self.floodCount)
+                    try await connection.writeClose(.normalClosure)
+                }
+            }
+        }
+    }
+
     @Test("A server that stops reading makes the client's send wait instead of buffering without bound")
     func clientSendWaitsForSlowServer() async throws {
         try await withTimeout(.seconds(50)) {

@@ -100,6 +100,32 @@ struct EchoRoundTripTests {
         }
     }
 
+    @Test("send(contentsOf:) sends every message in order, whole, with and without permessage-deflate", arguments: [false, true])
+    func batchedSend(compressed: Bool) async throws {
+        try await withTimeout {
+            try await withServer(router: echoRouter()) { server in
+                let configuration = WebSocketClientConfiguration.test { $0.compression = compressed ? .default : nil }
+                try await WebSocketConnection.connect(to: server.url("/echo"), configuration: configuration, logger: .test) { connection in
+                    var replies = connection.messages.makeAsyncIterator()
+                    let batch = Self.messages.map(\.message)
+                    try await connection.send(contentsOf: batch)
+                    try await connection.send(contentsOf: [WebSocketMessage]())
+                    try await connection.send(contentsOf: [WebSocketMessage.text("single")])
+                    for (name, message) in Self.messages {
+                        #expect(try await replies.next() == message, "\(name)")
+                    }
+                    #expect(try await replies.next()?.text == "single")
+                    try await connection.close()
+                    await #expect {
+                        try await connection.send(contentsOf: [WebSocketMessage.text("late"), .text("later")])
+                    } throws: { error in
+                        (error as? WebSocketError)?.code == .sendAfterClose
+                    }
+                }
+            }
+        }
+    }
+
     @Test("Several concurrent connections each get their own echoes")
     func concurrentConnections() async throws {
         try await withTimeout {

@@ -84,9 +84,9 @@ extension EngineIOServer {
         try? await webSocket.close(code: .policyViolation, reason: String(error.message.prefix(100)))
     }
 
-    /// Runs an attached WebSocket: a writer task sends the session's frames in order (and closes
-    /// the WebSocket once the session detaches it), while this task feeds incoming messages to the
-    /// session.
+    /// Runs an attached WebSocket: a writer task sends the session's frames in order, each time
+    /// all that is queued with one flush (and closes the WebSocket once the session detaches
+    /// it), while this task feeds incoming messages to the session.
     private func serve(
         _ webSocket: some EngineIOServerWebSocket,
         session: ServerSession,
@@ -94,9 +94,9 @@ extension EngineIOServer {
     ) async {
         await withDiscardingTaskGroup { group in
             group.addTask {
-                for await frame in attachment.frames {
+                while let frames = await attachment.nextFrames() {
                     do {
-                        try await webSocket.send(frame)
+                        try await webSocket.send(contentsOf: frames)
                     } catch {
                         break
                     }

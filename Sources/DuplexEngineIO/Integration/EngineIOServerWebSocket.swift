@@ -24,6 +24,11 @@ public protocol EngineIOServerWebSocket: Sendable {
     /// Throws once the WebSocket can no longer send.
     func send(_ frame: EngineIOWebSocketFrame) async throws
 
+    /// Sends several messages in order, like ``send(_:)`` for each. Implement it when the
+    /// framework can write them with one flush: the server hands over everything a session
+    /// queued while the previous send was in progress. Default: ``send(_:)`` for each.
+    func send(contentsOf frames: [EngineIOWebSocketFrame]) async throws
+
     /// Starts the closing handshake (RFC 6455 §7.1.2) with `code`. Closing a WebSocket that is
     /// already closing or closed must not throw; the server ignores errors.
     func close(code: CloseCode, reason: String) async throws
@@ -36,4 +41,8 @@ public protocol EngineIOServerWebSocket: Sendable {
 
 extension EngineIOServerWebSocket {
     public var eventLoop: (any EventLoop)? { nil }
+
+    public func send(contentsOf frames: [EngineIOWebSocketFrame]) async throws {
+        for frame in frames { try await send(frame) }
+    }
 }

@@ -16,6 +16,10 @@ struct EngineIOWebSocketConnectionAdapter: EngineIOServerWebSocket {
         try await connection.send(EngineIOServer.webSocketMessage(frame))
     }
 
+    func send(contentsOf frames: [EngineIOWebSocketFrame]) async throws {
+        try await connection.send(contentsOf: frames.lazy.map(EngineIOServer.webSocketMessage))
+    }
+
     func close(code: CloseCode, reason: String) async throws {
         try await connection.close(code: code, reason: reason)
     }

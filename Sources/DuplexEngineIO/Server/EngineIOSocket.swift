@@ -149,26 +149,31 @@ public struct EngineIOSocketMessages: AsyncSequence, Sendable {
 
     /// Creates the iterator (one per sequence).
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: session.inbound.makeAsyncIterator(), session: session)
+        AsyncIterator(session: session)
     }
 
     /// The iterator.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: AsyncStream<EngineIOMessage>.AsyncIterator
         let session: ServerSession
+        /// Messages taken from the session together and not yet returned, in order.
+        var batch: [EngineIOMessage] = []
+        var batchIndex = 0
+
+        init(session: ServerSession) {
+            self.session = session
+        }
 
         /// The next element, or nil once the sequence ended.
         public mutating func next() async -> EngineIOMessage? {
-            let message = await base.next()
+            if batchIndex == batch.count {
+                guard let taken = await session.inbound.takeAll() else { return nil }
+                batch = taken
+                batchIndex = 0
+            }
+            let message = batch[batchIndex]
+            batchIndex += 1
             // Taking a message makes room: the transport may read the client again.
-            if let message { session.inboundTaken(message) }
-            return message
-        }
-
-        /// The next element, or nil once the sequence ended, without leaving `actor`.
-        public mutating func next(isolation actor: isolated (any Actor)?) async -> EngineIOMessage? {
-            let message = await base.next(isolation: actor)
-            if let message { session.inboundTaken(message) }
+            session.inboundTaken(message)
             return message
         }
     }

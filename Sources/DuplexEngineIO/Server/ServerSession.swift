@@ -11,7 +11,7 @@ typealias PollResult = Result<EngineIOPollingBody, EngineIOError>
 /// its actions, nothing else).
 ///
 /// Concurrency: every input takes the lock, feeds the machine and drains its actions. Actions
-/// that only enqueue (a WebSocket write into the writer's stream, a delivery into the
+/// that only enqueue (a WebSocket write into the writer's outbox, a delivery into the
 /// application's stream, arming the timer) run inside the lock, so they keep the machine's
 /// order even when inputs race; resuming a waiting request and logging happen after the lock is
 /// released. No task belongs to a session: timers are event-loop tasks, a WebSocket is served by
@@ -30,9 +30,7 @@ final class ServerSession: Sendable {
     let request: EngineIOHandshakeRequest
     let logger: Logger
     /// The application's messages; finished when the session closes.
-    let inbound: AsyncStream<EngineIOMessage>
-
-    private let inboundContinuation: AsyncStream<EngineIOMessage>.Continuation
+    let inbound = AsyncMailbox<EngineIOMessage>()
     /// The loop of the session's timers (the WebSocket's channel loop when it opened over one).
     let eventLoop: any EventLoop
     private let onClose: @Sendable (ServerSession, EngineIOCloseReason) -> Void
@@ -83,51 +81,8 @@ final class ServerSession: Sendable {
 
     private struct AttachedWebSocket {
         var token: UInt64
-        var writer: AsyncStream<EngineIOWebSocketFrame>.Continuation
-        /// Frames yielded to `writer` and not yet taken by the WebSocket's writer task.
-        var pending: PendingFrames
-    }
-
-    /// The frames waiting in a WebSocket's writer stream, counted and costed: incremented when
-    /// the session yields a frame, decremented when the writer task takes one. Lets
-    /// ``isWritable``, ``bufferedMessageCount`` and the send high-water mark see the WebSocket's
-    /// queue, which `AsyncStream` does not expose.
-    final class PendingFrames: Sendable {
-        let count = Atomic<Int>(0)
-        let cost = Atomic<Int>(0)
-        /// Set when the session is terminated: the writer drops what is left.
-        let isDiscarded = Atomic<Bool>(false)
-
-        static func cost(of frame: EngineIOWebSocketFrame) -> Int {
-            frame.byteCount + EngineIOServerSession.queuedMessageOverhead
-        }
-    }
-
-    /// The iterator of a WebSocket writer stream, shared with the `AsyncStream(unfolding:)` that
-    /// wraps it to count the frames taken.
-    ///
-    /// `@unchecked Sendable`: the iterator is only used from `next()`, which the wrapping
-    /// `AsyncStream` calls from its single consumer (the WebSocket writer task; `AsyncStream`
-    /// traps on concurrent iteration), so calls never overlap.
-    private final class FrameIteratorBox: @unchecked Sendable {
-        var iterator: AsyncStream<EngineIOWebSocketFrame>.AsyncIterator
-        let pending: PendingFrames
-        let onTaken: @Sendable () -> Void
-
-        init(_ stream: AsyncStream<EngineIOWebSocketFrame>, pending: PendingFrames, onTaken: @escaping @Sendable () -> Void) {
-            self.iterator = stream.makeAsyncIterator()
-            self.pending = pending
-            self.onTaken = onTaken
-        }
-
-        func next() async -> EngineIOWebSocketFrame? {
-            guard !pending.isDiscarded.load(ordering: .relaxed), let frame = await iterator.next() else { return nil }
-            guard !pending.isDiscarded.load(ordering: .relaxed) else { return nil }
-            pending.count.subtract(1, ordering: .relaxed)
-            pending.cost.subtract(PendingFrames.cost(of: frame), ordering: .sequentiallyConsistent)
-            onTaken()
-            return frame
-        }
+        /// The frames for the WebSocket's writer task.
+        var outbox: WebSocketOutbox
     }
 
     /// What ``enqueue(_:volatile:bufferLimit:)`` did.
@@ -143,7 +98,16 @@ final class ServerSession: Sendable {
     /// it in later calls (events from a detached WebSocket are ignored).
     struct WebSocketAttachment: Sendable {
         var token: UInt64
-        var frames: AsyncStream<EngineIOWebSocketFrame>
+        fileprivate var outbox: WebSocketOutbox
+        fileprivate let session: ServerSession
+
+        /// Waits for the frames to write and takes them all (see ``WebSocketOutbox/takeAll()``);
+        /// nil once the session detached the WebSocket and everything queued was taken.
+        func nextFrames() async -> [EngineIOWebSocketFrame]? {
+            let frames = await outbox.takeAll()
+            if frames != nil { session.webSocketFramesTaken() }
+            return frames
+        }
     }
 
     /// What the drained actions left to do once the lock is released.
@@ -188,7 +152,6 @@ final class ServerSession: Sendable {
         self.onClose = onClose
         self.flowControl = flowControl
         self.metrics = metrics
-        (self.inbound, self.inboundContinuation) = AsyncStream.makeStream(of: EngineIOMessage.self)
         self.state = Mutex(State(machine: machine, meteredTransport: transport))
     }
 
@@ -272,10 +235,7 @@ final class ServerSession: Sendable {
     ///   or upgraded, upgrades disabled); the session is unaffected.
     func attachWebSocket(asUpgrade: Bool) throws(EngineIOError) -> WebSocketAttachment {
         let token = tokens.add(1, ordering: .relaxed).newValue
-        let (rawFrames, writer) = AsyncStream.makeStream(of: EngineIOWebSocketFrame.self)
-        let pending = PendingFrames()
-        let box = FrameIteratorBox(rawFrames, pending: pending) { [weak self] in self?.webSocketFrameTaken() }
-        let frames = AsyncStream<EngineIOWebSocketFrame>(unfolding: { await box.next() })
+        let outbox = WebSocketOutbox()
         var effects = Effects()
         let refusal: EngineIOError? = state.withLock { state in
             if asUpgrade {
@@ -288,16 +248,16 @@ final class ServerSession: Sendable {
             guard state.webSocket == nil, !state.machine.isClosed else {
                 return EngineIOError(.badRequest, "The session already has a WebSocket")
             }
-            state.webSocket = AttachedWebSocket(token: token, writer: writer, pending: pending)
+            state.webSocket = AttachedWebSocket(token: token, outbox: outbox)
             drain(&state, into: &effects)
             return nil
         }
         perform(effects)
         if let refusal {
-            writer.finish()
+            outbox.finish()
             throw refusal
         }
-        return WebSocketAttachment(token: token, frames: frames)
+        return WebSocketAttachment(token: token, outbox: outbox, session: self)
     }
 
     /// A message arrived on an attached WebSocket. Returns false once that WebSocket is detached
@@ -322,7 +282,7 @@ final class ServerSession: Sendable {
             if failed { state.machine.webSocketFailed() } else { state.machine.webSocketClosed() }
             drain(&state, into: &effects)
             if let webSocket = state.webSocket, webSocket.token == token {
-                webSocket.writer.finish()
+                webSocket.outbox.finish()
                 state.webSocket = nil
             }
         }
@@ -381,8 +341,8 @@ final class ServerSession: Sendable {
         "The send was cancelled while waiting for the client to read; the message was not queued"
     )
 
-    /// The WebSocket writer task took a frame: wakes the senders if the queue drained enough.
-    private func webSocketFrameTaken() {
+    /// The WebSocket writer task took frames: wakes the senders if the queue drained enough.
+    fileprivate func webSocketFramesTaken() {
         guard sendWaiterCount.load(ordering: .sequentiallyConsistent) > 0 else { return }
         var effects = Effects()
         state.withLock { state in releaseSendWaitersIfDrained(&state, into: &effects) }
@@ -425,7 +385,7 @@ final class ServerSession: Sendable {
             let addedCost = messages.reduce(0) { $0 + EngineIOServerSession.queueCost(of: $1) }
             if Self.outboundCost(state) + addedCost > flowControl.maxSendBufferSize {
                 // The client does not read and the caller does not wait: drop what is queued.
-                state.webSocket?.pending.isDiscarded.store(true, ordering: .relaxed)
+                state.webSocket?.outbox.discard()
                 state.machine.terminate(.sendBufferFull)
                 drain(&state, into: &effects)
                 return .bufferFull
@@ -455,20 +415,20 @@ final class ServerSession: Sendable {
 
     private static func isWritable(_ state: borrowing State) -> Bool {
         if let webSocket = state.webSocket, state.machine.transport == .websocket {
-            return webSocket.pending.count.load(ordering: .relaxed) == 0
+            return webSocket.outbox.count.load(ordering: .relaxed) == 0
         }
         return state.pendingPoll != nil && state.machine.bufferedPacketCount == 0
     }
 
     private static func bufferedCount(_ state: borrowing State) -> Int {
-        let webSocketFrames = state.webSocket?.pending.count.load(ordering: .relaxed) ?? 0
+        let webSocketFrames = state.webSocket?.outbox.count.load(ordering: .relaxed) ?? 0
         return state.machine.bufferedPacketCount + webSocketFrames
     }
 
     /// The cost of everything queued for the client: the polling outbox and the WebSocket
     /// writer's queue.
     private static func outboundCost(_ state: borrowing State) -> Int {
-        let webSocketCost = state.webSocket?.pending.cost.load(ordering: .sequentiallyConsistent) ?? 0
+        let webSocketCost = state.webSocket?.outbox.cost.load(ordering: .sequentiallyConsistent) ?? 0
         return state.machine.bufferedByteCount + webSocketCost
     }
 
@@ -608,19 +568,15 @@ final class ServerSession: Sendable {
                     effects.answers.append((pending.continuation, .success(body)))
                 }
             case .writeWebSocket(let frame):
-                if let webSocket = state.webSocket {
-                    webSocket.pending.count.add(1, ordering: .relaxed)
-                    webSocket.pending.cost.add(PendingFrames.cost(of: frame), ordering: .sequentiallyConsistent)
-                    webSocket.writer.yield(frame)
-                }
+                state.webSocket?.outbox.append(frame)
             case .closeWebSocket:
                 // The writer sends what it holds, then closes the WebSocket.
-                state.webSocket?.writer.finish()
+                state.webSocket?.outbox.finish()
                 state.webSocket = nil
             case .deliver(let data):
                 metrics.messageReceived(transport: state.machine.transport)
                 state.inboundCost += EngineIOServerSession.queueCost(of: data)
-                inboundContinuation.yield(data)
+                inbound.append(data)
             case .scheduleTimer(let deadline):
                 state.timer?.task.cancel()
                 let token = tokens.add(1, ordering: .relaxed).newValue
@@ -644,7 +600,7 @@ final class ServerSession: Sendable {
                 if state.closeReason == nil { metrics.sessionClosed(reason, transport: state.meteredTransport) }
                 state.timer?.task.cancel()
                 state.timer = nil
-                state.webSocket?.writer.finish()
+                state.webSocket?.outbox.finish()
                 state.webSocket = nil
                 if let pending = state.pendingPoll {
                     // The machine answers pending GETs before closing; this only guards against a
@@ -653,7 +609,7 @@ final class ServerSession: Sendable {
                     effects.answers.append((pending.continuation, .failure(EngineIOError(.sessionClosed, "Session closed"))))
                 }
                 state.closeReason = reason
-                inboundContinuation.finish()
+                inbound.finish()
                 effects.closeReason = reason
                 effects.closeWaiters = state.closeWaiters
                 state.closeWaiters = []

@@ -44,8 +44,8 @@ public final class SocketIOSocket: Sendable, Identifiable {
     let pid: String?
     let connection: SocketIOEngineConnection
     private let state: Mutex<State>
-    private let jobs: AsyncStream<Job>
-    private let jobsContinuation: AsyncStream<Job>.Continuation
+    /// The socket's jobs, run in order by ``runJobs(concurrentEvents:)``.
+    private let jobs = AsyncMailbox<Job>()
 
     private enum Phase {
         case connecting
@@ -96,7 +96,6 @@ public final class SocketIOSocket: Sendable, Identifiable {
         logger[metadataKey: "sio.nsp"] = "\(namespace.name)"
         self.logger = logger
         self.state = Mutex(State(data: data))
-        (self.jobs, self.jobsContinuation) = AsyncStream.makeStream(of: Job.self)
     }
 
     // MARK: - State
@@ -399,7 +398,7 @@ public final class SocketIOSocket: Sendable, Identifiable {
     /// it leaves its namespace.
     func markConnected() {
         state.withLock { $0.phase = .connected }
-        jobsContinuation.yield(.connected)
+        jobs.append(.connected)
     }
 
     /// An EVENT packet for this socket arrived (from the session's reader).
@@ -411,7 +410,7 @@ public final class SocketIOSocket: Sendable, Identifiable {
         default: name = first.jsonString
         }
         elements.removeFirst()
-        jobsContinuation.yield(.event(SocketIOEvent(name: name, arguments: elements, socket: self, ackID: packet.ackID)))
+        jobs.append(.event(SocketIOEvent(name: name, arguments: elements, socket: self, ackID: packet.ackID)))
     }
 
     /// An ACK packet for this socket arrived (from the session's reader): resolved at once.
@@ -450,40 +449,46 @@ public final class SocketIOSocket: Sendable, Identifiable {
             ack.timer?.cancel()
             ack.deliver(.failure(SocketIOError(.disconnected, "the socket disconnected (\(reason)) before the acknowledgement")))
         }
-        jobsContinuation.yield(.disconnected(reason, persisted))
-        jobsContinuation.finish()
+        jobs.append(.disconnected(reason, persisted))
+        jobs.finish()
     }
 
     /// Runs the socket's jobs in order until it disconnects.
     func runJobs(concurrentEvents: Bool) async {
         await withDiscardingTaskGroup { group in
-            for await job in jobs {
-                switch job {
-                case .connected:
-                    for handler in namespace.connectionHandlers {
-                        await handler(self)
-                    }
-                case .event(let event):
-                    if concurrentEvents {
-                        group.addTask { await self.dispatch(event) }
-                    } else {
-                        await dispatch(event)
-                    }
-                case .disconnected(let reason, let persisted):
-                    if let persisted { await namespace.adapter.persistSession(persisted) }
-                    let handlers = state.withLock { state in
-                        let handlers = state.disconnectHandlers
-                        state.handlers = [:]
-                        state.anyHandlers = []
-                        state.middlewares = []
-                        state.outgoingHandlers = []
-                        state.disconnectHandlers = []
-                        state.disconnectingHandlers = []
-                        return handlers
-                    }
-                    for handler in handlers { await handler(reason) }
+            while let batch = await jobs.takeAll() {
+                for job in batch {
+                    await run(job, concurrentEvents: concurrentEvents, group: &group)
                 }
             }
+        }
+    }
+
+    private func run(_ job: Job, concurrentEvents: Bool, group: inout DiscardingTaskGroup) async {
+        switch job {
+        case .connected:
+            for handler in namespace.connectionHandlers {
+                await handler(self)
+            }
+        case .event(let event):
+            if concurrentEvents {
+                group.addTask { await self.dispatch(event) }
+            } else {
+                await dispatch(event)
+            }
+        case .disconnected(let reason, let persisted):
+            if let persisted { await namespace.adapter.persistSession(persisted) }
+            let handlers = state.withLock { state in
+                let handlers = state.disconnectHandlers
+                state.handlers = [:]
+                state.anyHandlers = []
+                state.middlewares = []
+                state.outgoingHandlers = []
+                state.disconnectHandlers = []
+                state.disconnectingHandlers = []
+                return handlers
+            }
+            for handler in handlers { await handler(reason) }
         }
     }
 
@@ -499,12 +504,15 @@ public final class SocketIOSocket: Sendable, Identifiable {
                 return
             }
         }
-        for handler in anyHandlers + handlers {
-            do {
-                try await handler(event)
-            } catch {
-                logger.debug("event handler failed", metadata: ["sio.event": "\(event.name)", "error": "\(error)"])
-            }
+        for handler in anyHandlers { await run(handler, event) }
+        for handler in handlers { await run(handler, event) }
+    }
+
+    private func run(_ handler: SocketIOEventHandler, _ event: SocketIOEvent) async {
+        do {
+            try await handler(event)
+        } catch {
+            logger.debug("event handler failed", metadata: ["sio.event": "\(event.name)", "error": "\(error)"])
         }
     }
 

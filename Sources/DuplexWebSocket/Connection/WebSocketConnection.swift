@@ -75,6 +75,15 @@ public struct WebSocketConnection: Sendable {
         try await write(.message(message), size: message.data.readableBytes)
     }
 
+    /// Sends several messages in order, handing them to the event loop together: they leave in
+    /// one flush (usually one `write` system call) instead of one each. Waits like ``send(_:)``.
+    /// - Throws: ``WebSocketError`` `sendAfterClose` once the connection is closing; the
+    ///   messages not yet written by then are not sent.
+    public func send(contentsOf messages: some Collection<WebSocketMessage>) async throws(WebSocketError) {
+        let size = messages.reduce(0) { $0 + $1.data.readableBytes }
+        try await write(messages.lazy.map { WebSocketOutbound.message($0) }, size: size)
+    }
+
     /// Sends a text message.
     public func send(text: String) async throws(WebSocketError) {
         try await send(.text(text))
@@ -96,12 +105,28 @@ public struct WebSocketConnection: Sendable {
     /// ``ConnectionSharedState/maxQueuedBytes`` are already on their way, wait for this write
     /// itself, so a slow peer bounds what is buffered whatever the scheduling.
     private func write(_ outboundMessage: WebSocketOutbound, size: Int) async throws(WebSocketError) {
+        try await write(CollectionOfOne(outboundMessage), size: size)
+    }
+
+    /// Hands messages to the event loop with one flush (see ``write(_:size:)``).
+    private func write(_ outboundMessages: some Collection<WebSocketOutbound>, size: Int) async throws(WebSocketError) {
         guard shared.isOpen else { throw closedError() }
         do {
             if shared.enqueue(size) > ConnectionSharedState.maxQueuedBytes {
-                try await channel.writeAndFlush(outboundMessage).get()
-            } else {
+                // Past the bound: wait for the last write itself (the channel keeps the order).
+                var remaining = outboundMessages.count
+                for outboundMessage in outboundMessages {
+                    remaining -= 1
+                    if remaining > 0 {
+                        channel.write(outboundMessage, promise: nil)
+                    } else {
+                        try await channel.writeAndFlush(outboundMessage).get()
+                    }
+                }
+            } else if outboundMessages.count == 1, let outboundMessage = outboundMessages.first {
                 try await outbound.write(outboundMessage)
+            } else {
+                try await outbound.write(contentsOf: outboundMessages)
             }
         } catch let error as WebSocketError where shared.isOpen {
             throw error  // a usage error from the state machine (a fragmented message is unfinished)
