@@ -121,7 +121,9 @@ public final class SocketIOInMemoryAdapter: SocketIOAdapter {
         }
         // Encoded once; each recipient's session queues the same messages without waiting.
         let outgoing = SocketIOOutgoingPacket(packet)
-        for socket in localTargets(options) {
+        let targets = localTargets(options)
+        namespace.server.metrics.broadcast(recipients: targets.count)
+        for socket in targets {
             socket.deliver(outgoing, volatile: options.isVolatile)
         }
     }
@@ -134,8 +136,10 @@ public final class SocketIOInMemoryAdapter: SocketIOAdapter {
         onAck: @escaping @Sendable ([JSONValue]) -> Void
     ) {
         let outgoing = SocketIOOutgoingPacket(packet)
+        let targets = localTargets(options)
+        namespace.server.metrics.broadcast(recipients: targets.count)
         var count = 0
-        for socket in localTargets(options)
+        for socket in targets
         where socket.deliver(outgoing, volatile: options.isVolatile, timeout: timeout, onAck: onAck) {
             count += 1
         }

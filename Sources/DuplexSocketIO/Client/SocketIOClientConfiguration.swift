@@ -1,5 +1,6 @@
-import DuplexSocketIOCore
 import DuplexEngineIO
+import DuplexSocketIOCore
+import Metrics
 
 /// Configuration of a Socket.IO client manager (one Engine.IO session shared by its namespace
 /// sockets). Every field has the JavaScript client's default unless noted.
@@ -45,6 +46,11 @@ public struct SocketIOClientConfiguration: Sendable {
     public var maxAttachments: Int
     /// The deepest JSON nesting accepted in a received packet. Default ``JSONValue/defaultMaxDepth``.
     public var maxDepth: Int
+    /// Where the manager's metrics go (`Docs/Metrics.md`), those of its Engine.IO sessions and
+    /// their WebSocket transport included: it replaces `engineIO.metricsFactory`. Default
+    /// `MetricsSystem.factory`, the global factory as it is when the configuration is created (a
+    /// no-op one unless the application bootstrapped the metrics system first).
+    public var metricsFactory: any MetricsFactory
 
     /// Creates a configuration; every parameter has a default.
     public init(
@@ -60,7 +66,8 @@ public struct SocketIOClientConfiguration: Sendable {
         retries: Int = 0,
         maxBufferedEmits: Int = 1024,
         maxAttachments: Int = 10,
-        maxDepth: Int = JSONValue.defaultMaxDepth
+        maxDepth: Int = JSONValue.defaultMaxDepth,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.path = path
         self.engineIO = engineIO
@@ -75,6 +82,14 @@ public struct SocketIOClientConfiguration: Sendable {
         self.maxBufferedEmits = maxBufferedEmits
         self.maxAttachments = maxAttachments
         self.maxDepth = maxDepth
+        self.metricsFactory = metricsFactory
+    }
+
+    /// The Engine.IO settings of each session, reporting to ``metricsFactory``.
+    var engineIOSessionConfiguration: EngineIOClientConfiguration {
+        var engineIO = engineIO
+        engineIO.metricsFactory = metricsFactory
+        return engineIO
     }
 
     /// The backoff these settings describe.

@@ -46,6 +46,7 @@ extension SocketIOClientManager {
                 let proceeds = mutate { state, effects -> Bool in
                     guard !Task.isCancelled, state.wantsSession else { return false }
                     emitManagerEvent(.reconnectAttempt(attempt), in: &state, into: &effects)
+                    metrics.reconnectAttempted()
                     return true
                 }
                 if !proceeds {
@@ -129,7 +130,7 @@ extension SocketIOClientManager {
         do {
             return try await EngineIOClient.connect(
                 to: engineIOURL,
-                configuration: configuration.engineIO,
+                configuration: configuration.engineIOSessionConfiguration,
                 eventLoopGroup: eventLoopGroup,
                 logger: logger
             ) { engine in
@@ -255,7 +256,10 @@ extension SocketIOClientManager {
             let wasConnected = namespaceState.isConnected
             namespaceState.phase = .connecting(requestedIn: nil)
             namespaceState.connectionLost(retries: configuration.retries, into: &effects)
-            if wasConnected { effects.call(namespaceState.disconnectHandlers.take(), with: reason) }
+            if wasConnected {
+                metrics.disconnected(reason)
+                effects.call(namespaceState.disconnectHandlers.take(), with: reason)
+            }
             state.namespaces[namespace] = namespaceState
             if !keepsNamespaces {
                 leave(namespace, in: &state, reason: reason, sendsDisconnect: false, into: &effects)

@@ -31,6 +31,7 @@ extension SocketIOClientManager {
                 namespaceState.pid = pid
                 namespaceState.phase = .connected(socketID: socketID)
                 state.namespaces[namespace] = namespaceState
+                metrics.connectionOpened()
                 logger.debug(
                     "namespace connected",
                     metadata: ["sio.namespace": "\(namespace)", "sio.socket_id": "\(socketID)"]
@@ -49,6 +50,7 @@ extension SocketIOClientManager {
             case .connectError:
                 guard case .connecting = namespaceState.phase else { return true }
                 let error = Self.refusal(packet.data, namespace: namespace)
+                metrics.connectionRefused(error.code == .namespaceNotFound ? .invalidNamespace : .middleware)
                 namespaceState.phase = .idle
                 namespaceState.receiveBuffer.removeAll()
                 effects.call(namespaceState.connectErrorHandlers.take(), with: error)
@@ -93,11 +95,13 @@ extension SocketIOClientManager {
                 guard let ackID = packet.ackID else { return false }
                 let arguments = packet.arguments
                 if let pending = namespaceState.pendingAcks.removeValue(forKey: ackID) {
+                    metrics.ackReceived()
                     pending.timer?.cancel()
                     effects.append { pending.completion(.success(arguments)) }
                     state.namespaces[namespace] = namespaceState
                 } else if namespaceState.retryQueue.first?.ackID == ackID {
                     let head = namespaceState.retryQueue.removeFirst()
+                    metrics.ackReceived()
                     head.timer?.cancel()
                     if let completion = head.completion { effects.append { completion(.success(arguments)) } }
                     state.namespaces[namespace] = namespaceState
@@ -113,6 +117,7 @@ extension SocketIOClientManager {
     /// Calls the `onAny` handlers, then the event's own.
     private func deliver(_ event: SocketIOClientEvent, in state: inout ClientManagerState, into effects: inout ClientEffects) {
         guard var namespaceState = state.namespaces[event.namespace] else { return }
+        metrics.eventReceived()
         effects.call(namespaceState.anyHandlers.take(), with: event)
         effects.call(namespaceState.eventHandlers[event.name]?.take() ?? [], with: event)
         state.namespaces[event.namespace] = namespaceState
@@ -208,7 +213,9 @@ extension SocketIOClientManager {
 
     /// Writes an EVENT and tells the `onAnyOutgoing` handlers.
     private func writeEvent(_ packet: SocketIOPacket, in state: inout ClientManagerState, into effects: inout ClientEffects) {
-        guard state.write(packet, encoder: encoder), let name = packet.eventName else { return }
+        guard state.write(packet, encoder: encoder) else { return }
+        metrics.eventSent()
+        guard let name = packet.eventName else { return }
         let handlers = state.namespaces[packet.namespace]?.anyOutgoingHandlers.take() ?? []
         if !handlers.isEmpty {
             let event = SocketIOClientEvent(
@@ -269,6 +276,7 @@ extension SocketIOClientManager {
                 else { return }
                 head.isPending = false
                 head.timer = nil
+                metrics.ackTimedOut()
                 if tryCount > configuration.retries {
                     namespaceState.retryQueue.removeFirst()
                     if let completion = head.completion { effects.append { completion(.failure(error)) } }
@@ -278,6 +286,7 @@ extension SocketIOClientManager {
                 state.namespaces[namespace] = namespaceState
                 drainQueue(namespace, in: &state, into: &effects)
             } else if let pending = namespaceState.pendingAcks.removeValue(forKey: id) {
+                metrics.ackTimedOut()
                 // socket.io-client `_registerAckCallback`: a timed-out emit still buffered is dropped.
                 if !pending.isSent { namespaceState.sendBuffer.removeAll { $0.ackID == id } }
                 state.namespaces[namespace] = namespaceState

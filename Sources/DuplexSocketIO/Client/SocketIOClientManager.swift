@@ -39,6 +39,8 @@ public final class SocketIOClientManager: Sendable {
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     let encoder = SocketIOPacketEncoder(protocolVersion: .v5)
+    /// Where the manager's Socket.IO metrics go (`Docs/Metrics.md`).
+    let metrics: SocketIOMetrics
     let state = Mutex(ClientManagerState())
 
     /// Creates a manager for the server at `url` (`http(s)://host[:port]`; a path in the URL is
@@ -58,6 +60,7 @@ public final class SocketIOClientManager: Sendable {
         self.engineIOURL = self.url.engineIOURL(path: configuration.path)
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
+        self.metrics = SocketIOMetrics(role: .client, factory: configuration.metricsFactory)
     }
 
     /// Like the JavaScript `io(url)`: a new manager for `url`'s origin and a socket for the
@@ -203,7 +206,10 @@ public final class SocketIOClientManager: Sendable {
             dropsBuffer: false,
             into: &effects
         )
-        if wasConnected { effects.call(namespaceState.disconnectHandlers.take(), with: reason) }
+        if wasConnected {
+            metrics.disconnected(reason)
+            effects.call(namespaceState.disconnectHandlers.take(), with: reason)
+        }
         state.namespaces[namespace] = namespaceState
         logger.debug("namespace left", metadata: ["sio.namespace": "\(namespace)", "sio.reason": "\(reason)"])
         if !state.wantsSession { state.closeSession(reason: reason) }

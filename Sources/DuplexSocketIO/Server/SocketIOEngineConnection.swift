@@ -99,6 +99,7 @@ final class SocketIOEngineConnection: Sendable {
                 "invalid packet, closing the session",
                 metadata: ["code": "\(error.code)", "reason": "\(error.message)"]
             )
+            server.metrics.invalidPacket(error.code)
             close(reason: .parseError)
         }
     }
@@ -125,6 +126,7 @@ final class SocketIOEngineConnection: Sendable {
             let pid = auth?["pid"]?.stringValue, let offset = auth?["offset"]?.stringValue
         {
             restored = await namespace.adapter.restoreSession(pid: pid, offset: offset)
+            server.metrics.recovery(restored: restored != nil)
             logger.debug(restored == nil ? "connection state not recovered" : "connection state recovered")
         }
         let socket = SocketIOSocket(
@@ -143,10 +145,12 @@ final class SocketIOEngineConnection: Sendable {
                     try await middleware(socket)
                 } catch let refusal as SocketIOConnectionRefusal {
                     logger.debug("connection refused by a middleware", metadata: ["message": "\(refusal.message)"])
+                    server.metrics.connectionRefused(.middleware)
                     refuse(name, message: refusal.message, data: refusal.data)
                     return
                 } catch {
                     logger.debug("connection middleware failed", metadata: ["error": "\(error)"])
+                    server.metrics.connectionRefused(.middleware)
                     refuse(name, message: "Connection refused", data: nil)
                     return
                 }

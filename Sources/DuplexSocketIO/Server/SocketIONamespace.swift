@@ -74,8 +74,10 @@ public final class SocketIONamespace: Sendable {
         state.withLock { $0.sockets[id] }
     }
 
+    /// A socket joined the namespace (its CONNECT was accepted).
     func add(_ socket: SocketIOSocket) {
         state.withLock { $0.sockets[socket.id] = socket }
+        server.metrics.connectionOpened()
     }
 
     func remove(_ socket: SocketIOSocket) {

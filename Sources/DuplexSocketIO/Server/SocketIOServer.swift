@@ -38,6 +38,8 @@ public final class SocketIOServer: Service, Sendable {
     /// The logger (debug level, with `eio.sid`, `sio.sid`, `sio.nsp` metadata; never auth).
     public let logger: Logger
     let eventLoopGroup: any EventLoopGroup
+    /// Where the server's Socket.IO metrics go (`Docs/Metrics.md`).
+    let metrics: SocketIOMetrics
 
     private let adapterFactory: AdapterFactory
     private let state = Mutex(State())
@@ -68,10 +70,14 @@ public final class SocketIOServer: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
+        self.metrics = SocketIOMetrics(role: .server, factory: configuration.metricsFactory)
         let recovery = configuration.connectionStateRecovery
         self.adapterFactory = adapter ?? { SocketIOInMemoryAdapter(namespace: $0, recovery: recovery) }
+        // The Engine.IO server reports to the same factory (Docs/Metrics.md).
+        var engineConfiguration = configuration.engine
+        engineConfiguration.metricsFactory = configuration.metricsFactory
         do {
-            self.engine = try EngineIOServer(configuration: configuration.engine, eventLoopGroup: eventLoopGroup, logger: logger)
+            self.engine = try EngineIOServer(configuration: engineConfiguration, eventLoopGroup: eventLoopGroup, logger: logger)
         } catch {
             throw SocketIOError(.invalidConfiguration, "invalid Engine.IO configuration: \(error.message)", cause: error)
         }
@@ -140,7 +146,8 @@ public final class SocketIOServer: Service, Sendable {
     }
 
     /// The namespace a CONNECT to `name` joins: an existing one, or a new child of the first
-    /// parent whose predicate matches; nil when none (CONNECT_ERROR "Invalid namespace").
+    /// parent whose predicate matches; nil when none (CONNECT_ERROR "Invalid namespace", counted
+    /// as a refusal).
     func namespaceForConnection(_ name: String, auth: JSONValue?) async -> SocketIONamespace? {
         let (existing, parents) = state.withLock { ($0.namespaces[name], $0.parents) }
         if let existing { return existing }
@@ -154,6 +161,7 @@ public final class SocketIOServer: Service, Sendable {
             if created { parent.addChild(child) }
             return namespace
         }
+        metrics.connectionRefused(.invalidNamespace)
         return nil
     }
 

@@ -1,5 +1,6 @@
 import DuplexEngineIO
 import DuplexSocketIOCore
+import Metrics
 
 /// Configuration of a ``SocketIOServer``. Defaults follow the reference server (socket.io 4.8),
 /// except where a comment says otherwise.
@@ -31,6 +32,11 @@ public struct SocketIOServerConfiguration: Sendable {
     /// run one after the other in arrival order, as the reference server dispatches them.
     /// Acknowledgements are never delayed by running handlers either way.
     public var concurrentEventHandlers: Bool
+    /// Where the server's metrics go (`Docs/Metrics.md`), those of the Engine.IO server it
+    /// creates included: it replaces `engine.metricsFactory`. Default `MetricsSystem.factory`,
+    /// the global factory as it is when the configuration is created (a no-op one unless the
+    /// application bootstrapped the metrics system first).
+    public var metricsFactory: any MetricsFactory
 
     /// Whether Engine.IO v3 clients (Socket.IO 2.x, protocol v4) are accepted; the same
     /// setting as `engine.allowEIO3`. Default false.
@@ -48,7 +54,8 @@ public struct SocketIOServerConfiguration: Sendable {
         ackTimeout: Duration = .seconds(60),
         maxBufferedMessages: Int = 10_000,
         connectionStateRecovery: SocketIOConnectionStateRecovery? = nil,
-        concurrentEventHandlers: Bool = false
+        concurrentEventHandlers: Bool = false,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.engine = engine
         self.connectTimeout = connectTimeout
@@ -58,6 +65,7 @@ public struct SocketIOServerConfiguration: Sendable {
         self.maxBufferedMessages = maxBufferedMessages
         self.connectionStateRecovery = connectionStateRecovery
         self.concurrentEventHandlers = concurrentEventHandlers
+        self.metricsFactory = metricsFactory
     }
 
     /// Checks the settings.

@@ -362,9 +362,9 @@ public final class SocketIOSocket: Sendable, Identifiable {
             if let ack {
                 let id = ack.id
                 let timer = connection.eventLoop.scheduleTask(in: TimeAmount(ack.timeout)) { [weak self] () -> Void in
-                    self?.takePendingAck(id)?.deliver(
-                        .failure(SocketIOError(.ackTimedOut, "no acknowledgement within \(ack.timeout)"))
-                    )
+                    guard let self, let pending = self.takePendingAck(id) else { return }
+                    self.connection.server.metrics.ackTimedOut()
+                    pending.deliver(.failure(SocketIOError(.ackTimedOut, "no acknowledgement within \(ack.timeout)")))
                 }
                 state.pendingAcks[id] = PendingAck(deliver: ack.deliver, timer: timer)
             }
@@ -377,7 +377,9 @@ public final class SocketIOSocket: Sendable, Identifiable {
             let arguments = Array(elements.dropFirst())
             for handler in outgoingHandlers { handler(name, arguments) }
         }
-        return connection.write(outgoing.messages, volatile: volatile) ? .queued : .dropped
+        guard connection.write(outgoing.messages, volatile: volatile) else { return .dropped }
+        connection.server.metrics.eventSent()
+        return .queued
     }
 
     @discardableResult
@@ -410,6 +412,7 @@ public final class SocketIOSocket: Sendable, Identifiable {
         default: name = first.jsonString
         }
         elements.removeFirst()
+        connection.server.metrics.eventReceived()
         jobs.append(.event(SocketIOEvent(name: name, arguments: elements, socket: self, ackID: packet.ackID)))
     }
 
@@ -419,6 +422,7 @@ public final class SocketIOSocket: Sendable, Identifiable {
             logger.debug("acknowledgement with an unknown id ignored", metadata: ["sio.ack": "\(packet.ackID.map { "\($0)" } ?? "-")"])
             return
         }
+        connection.server.metrics.ackReceived()
         pending.deliver(.success(packet.data?.arrayValue ?? []))
     }
 
@@ -431,6 +435,7 @@ public final class SocketIOSocket: Sendable, Identifiable {
                 return (state.disconnectingHandlers, state.data)
             }
         guard let snapshot else { return }
+        connection.server.metrics.disconnected(reason)
         logger.debug("socket disconnected", metadata: ["reason": "\(reason)"])
         for handler in snapshot.disconnecting { handler(self, reason) }
         var persisted: SocketIOPersistedSession? = nil
