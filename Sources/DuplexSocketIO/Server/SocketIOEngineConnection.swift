@@ -170,7 +170,15 @@ final class SocketIOEngineConnection: Sendable {
         var rooms: Set<String> = [socket.id]
         if let restored { rooms.formUnion(restored.session.rooms) }
         namespace.adapter.addAll(socket.id, rooms: rooms)
-        socket.markConnected()
+        let concurrent = configuration.concurrentEventHandlers
+        guard socket.markConnected() else {
+            // The session closed after the socket was registered above and before this point:
+            // `closed` already ran and may have missed these registrations.
+            namespace.remove(socket)
+            namespace.adapter.delAll(socket.id)
+            group.addTask { await socket.runJobs(concurrentEvents: concurrent) }  // persists its session
+            return
+        }
         // protocol.md 4.2.5 (and 4.2.8 for `pid`); protocol v4 answers CONNECT without payload.
         var reply: SocketIOPacket = .connect(namespace: name)
         if protocolVersion == .v5 {
@@ -189,7 +197,6 @@ final class SocketIOEngineConnection: Sendable {
             "socket connected",
             metadata: ["sio.sid": "\(socket.id)", "recovered": "\(socket.recovered)"]
         )
-        let concurrent = configuration.concurrentEventHandlers
         group.addTask { await socket.runJobs(concurrentEvents: concurrent) }
     }
 

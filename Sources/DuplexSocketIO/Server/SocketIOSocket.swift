@@ -397,10 +397,16 @@ public final class SocketIOSocket: Sendable, Identifiable {
     }
 
     /// The socket is accepted: runs its jobs (connection handlers, events, disconnect) until
-    /// it leaves its namespace.
-    func markConnected() {
-        state.withLock { $0.phase = .connected }
-        jobs.append(.connected)
+    /// it leaves its namespace. Returns false when the socket was closed in the meantime (its
+    /// session closed while the connection was being set up): it stays disconnected.
+    func markConnected() -> Bool {
+        let isConnected: Bool = state.withLock { state in
+            guard state.phase == .connecting else { return false }
+            state.phase = .connected
+            return true
+        }
+        if isConnected { jobs.append(.connected) }
+        return isConnected
     }
 
     /// An EVENT packet for this socket arrived (from the session's reader).
