@@ -97,7 +97,8 @@ public struct EngineIOSocket: Sendable, Identifiable {
         volatile: Bool = false,
         bufferLimit: Int? = nil
     ) -> EngineIOEnqueueResult {
-        switch session.enqueue(messages, volatile: volatile, bufferLimit: bufferLimit) {
+        // An array passes through without a copy; the session's code is not generic.
+        switch session.enqueue(Array(messages), volatile: volatile, bufferLimit: bufferLimit) {
         case .enqueued: return .enqueued
         case .notWritable: return .notWritable
         case .bufferFull: return .bufferFull

@@ -375,14 +375,18 @@ final class ServerSession: Sendable {
     ///
     /// Past ``FlowControl/maxSendBufferSize`` nothing is queued and the session is closed with
     /// ``EngineIOCloseReason/sendBufferFull`` (the outcome is `bufferFull`).
-    func enqueue(_ messages: some Collection<EngineIOMessage>, volatile: Bool, bufferLimit: Int?) -> EnqueueOutcome {
+    func enqueue(_ messages: [EngineIOMessage], volatile: Bool, bufferLimit: Int?) -> EnqueueOutcome {
         var effects = Effects()
         let outcome: EnqueueOutcome = state.withLock { state in
             guard !state.machine.isClosed, state.closeReason == nil else { return .closed }
             if volatile, !Self.isWritable(state) { return .notWritable }
             if let bufferLimit, Self.bufferedCount(state) + messages.count > bufferLimit { return .bufferFull }
-            guard messages.allSatisfy({ state.machine.canSend($0) }) else { return .unframeable }
-            let addedCost = messages.reduce(0) { $0 + EngineIOServerSession.queueCost(of: $1) }
+            // Plain loops: a closure over `state.machine` would copy the machine per message.
+            var addedCost = 0
+            for message in messages {
+                guard state.machine.canSend(message) else { return .unframeable }
+                addedCost += EngineIOServerSession.queueCost(of: message)
+            }
             if Self.outboundCost(state) + addedCost > flowControl.maxSendBufferSize {
                 // The client does not read and the caller does not wait: drop what is queued.
                 state.webSocket?.outbox.discard()

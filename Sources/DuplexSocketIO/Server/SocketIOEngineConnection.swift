@@ -1,6 +1,7 @@
 import DuplexEngineIO
 import DuplexEngineIOCore
 import DuplexSocketIOCore
+import DuplexWebSocket
 import Logging
 import NIOCore
 import Synchronization
@@ -87,7 +88,20 @@ final class SocketIOEngineConnection: Sendable {
     private func perform(_ action: SocketIOServerConnection.Action, group: inout DiscardingTaskGroup) async {
         switch action {
         case .connect(let namespace, let auth):
-            await connect(namespace, auth: auth, group: &group)
+            // In a task of its own: the reader lives as long as the session, and a task keeps
+            // the stack memory of its deepest call (middlewares, recovery) until it ends.
+            let connecting = Task(executorPreference: EventLoopTaskExecutor(eventLoop)) {
+                await self.connect(namespace, auth: auth)
+            }
+            let socket = await withTaskCancellationHandler {
+                await connecting.value
+            } onCancel: {
+                connecting.cancel()
+            }
+            if let socket {
+                let concurrent = server.configuration.concurrentEventHandlers
+                group.addTask { await socket.runJobs(concurrentEvents: concurrent) }
+            }
         case .event(let packet):
             socket(for: packet.namespace)?.received(event: packet)
         case .ack(let packet):
@@ -110,13 +124,15 @@ final class SocketIOEngineConnection: Sendable {
 
     // MARK: - Connecting (protocol.md 4.2.5)
 
-    private func connect(_ name: String, auth: JSONValue?, group: inout DiscardingTaskGroup) async {
+    /// Connects the socket, or refuses it; returns the socket whose jobs the caller must run
+    /// (also a socket that disconnected meanwhile: its jobs persist its session).
+    private func connect(_ name: String, auth: JSONValue?) async -> SocketIOSocket? {
         var logger = engine.logger
         logger[metadataKey: "sio.nsp"] = "\(name)"
         guard let namespace = await server.namespaceForConnection(name, auth: auth) else {
             logger.debug("connection to an unknown namespace refused")
             refuse(name, message: "Invalid namespace", data: nil)
-            return
+            return nil
         }
         let configuration = server.configuration
         let handshake = SocketIOHandshake(request: engine.request, auth: auth)
@@ -147,12 +163,12 @@ final class SocketIOEngineConnection: Sendable {
                     logger.debug("connection refused by a middleware", metadata: ["message": "\(refusal.message)"])
                     server.metrics.connectionRefused(.middleware)
                     refuse(name, message: refusal.message, data: refusal.data)
-                    return
+                    return nil
                 } catch {
                     logger.debug("connection middleware failed", metadata: ["error": "\(error)"])
                     server.metrics.connectionRefused(.middleware)
                     refuse(name, message: "Connection refused", data: nil)
-                    return
+                    return nil
                 }
             }
         }
@@ -165,19 +181,17 @@ final class SocketIOEngineConnection: Sendable {
             state.connectTimer = nil
             return true
         }
-        guard accepted else { return }
+        guard accepted else { return nil }
         namespace.add(socket)
         var rooms: Set<String> = [socket.id]
         if let restored { rooms.formUnion(restored.session.rooms) }
         namespace.adapter.addAll(socket.id, rooms: rooms)
-        let concurrent = configuration.concurrentEventHandlers
         guard socket.markConnected() else {
             // The session closed after the socket was registered above and before this point:
             // `closed` already ran and may have missed these registrations.
             namespace.remove(socket)
             namespace.adapter.delAll(socket.id)
-            group.addTask { await socket.runJobs(concurrentEvents: concurrent) }  // persists its session
-            return
+            return socket
         }
         // protocol.md 4.2.5 (and 4.2.8 for `pid`); protocol v4 answers CONNECT without payload.
         var reply: SocketIOPacket = .connect(namespace: name)
@@ -197,7 +211,7 @@ final class SocketIOEngineConnection: Sendable {
             "socket connected",
             metadata: ["sio.sid": "\(socket.id)", "recovered": "\(socket.recovered)"]
         )
-        group.addTask { await socket.runJobs(concurrentEvents: concurrent) }
+        return socket
     }
 
     private func refuse(_ namespace: String, message: String, data: JSONValue?) {
