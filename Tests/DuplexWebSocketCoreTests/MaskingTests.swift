@@ -12,13 +12,13 @@ struct MaskingTests {
     }
 
     @Test(
-        "§5.3: \"octet i ... XOR ... octet at index i modulo 4 of the masking key\", every key offset and length 0...40",
+        "§5.3: \"octet i ... XOR ... octet at index i modulo 4 of the masking key\", every key offset and length 0...100 (vector, word and byte paths)",
         arguments: keys
     )
     func againstNaiveReference(key: UInt32) {
         var random = SeededRandom(seed: UInt64(key))
         for keyOffset in 0..<8 {
-            for length in 0...40 {
+            for length in 0...100 {
                 let original = random.bytes(length)
                 var bytes = original
                 let next = bytes.withUnsafeMutableBytes { Masking.apply(key: key, keyOffset: keyOffset, to: $0) }

@@ -74,24 +74,52 @@ struct UTF8FailFastTests {
     }
 
     @Test(
-        "§8.1: only the frames named text are validated: binary, compressed (RSV1) and other opcodes wait whole",
+        "§8.1: only the frames named text are validated: binary, compressed (RSV1) and other opcodes are not",
         arguments: [
             (Opcode.binary, UInt8(0), Opcode?.some(.text)), (.text, 0x40, .text), (.continuation, 0, .text),
             (.text, 0, .continuation), (.text, 0, nil),
-        ] as [(Opcode, UInt8, Opcode?)]
+        ] as [(Opcode, UInt8, Opcode?)],
+        [Role.server, .client]
     )
-    func parserLeavesOtherFramesWhole(opcode: Opcode, rsv: UInt8, textOpcode: Opcode?) throws {
-        var parser = FrameParser(role: .server, maxFrameSize: 1000, allowsRSV1: true)
+    func parserDoesNotValidateOtherFrames(frame kind: (opcode: Opcode, rsv: UInt8, textOpcode: Opcode?), role: Role) throws {
+        let (opcode, rsv, textOpcode) = kind
+        var parser = FrameParser(role: role, maxFrameSize: 1000, allowsRSV1: true)
         var validator = UTF8Validator()
         let payload: [UInt8] = [0xC0, 0x80, 0xFF, 0xFE]
-        let wire = WireFrame.bytes(from: .client, rsv: rsv, opcode: opcode, payload: payload)
+        let wire = WireFrame.bytes(from: role == .server ? .client : .server, rsv: rsv, opcode: opcode, payload: payload)
         var buffer = ByteBuffer(bytes: wire.dropLast())
         #expect(try parser.nextFrame(from: &buffer, textOpcode: textOpcode, validator: &validator) == nil)
-        #expect(buffer.readableBytes == wire.count - 1, "nothing is consumed before the frame is complete")
+        // A masked data frame is taken in and unmasked as it arrives (each byte copied once); an
+        // unmasked one waits whole in the buffer.
+        #expect(buffer.readableBytes == (role == .server ? 0 : wire.count - 1))
         buffer.writeBytes(wire.suffix(1))
         let frame = try parser.nextFrame(from: &buffer, textOpcode: textOpcode, validator: &validator)
         #expect(frame?.payload.bytes == payload)
         #expect(frame?.opcode == opcode)
+        #expect(frame?.rsv1 == (rsv != 0))
+        #expect(buffer.readableBytes == 0)
+    }
+
+    @Test("a masked binary frame arriving byte by byte is unmasked piece by piece into one payload")
+    func maskedBinaryPiecewise() throws {
+        var parser = FrameParser(role: .server, maxFrameSize: 100_000)
+        var validator = UTF8Validator()
+        let payload = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let wire = WireFrame.bytes(from: .client, opcode: .binary, payload: payload)
+        var frames: [Frame] = []
+        var buffer = ByteBuffer()
+        // Uneven pieces: key offsets other than 0 at every piece boundary.
+        var offset = 0
+        var step = 1
+        while offset < wire.count {
+            let end = min(wire.count, offset + step)
+            buffer.writeBytes(wire[offset..<end])
+            offset = end
+            step = step * 3 + 1
+            while let frame = try parser.nextFrame(from: &buffer, textOpcode: .text, validator: &validator) { frames.append(frame) }
+        }
+        #expect(frames.count == 1)
+        #expect(frames.first?.payload.bytes == payload)
     }
 
     // MARK: - ConnectionStateMachine

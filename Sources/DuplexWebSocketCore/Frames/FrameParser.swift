@@ -4,7 +4,8 @@ import NIOCore
 ///
 /// The parser consumes bytes only when a whole frame is available, so it can be called again
 /// with more bytes appended to the same buffer; the exception is the payload of a text frame,
-/// which ``nextFrame(from:textOpcode:validator:)`` takes in and validates as it arrives. Header
+/// which ``nextFrame(from:textOpcode:validator:)`` takes in and validates as it arrives, and of
+/// any masked data frame, which it takes in and unmasks as it arrives. Header
 /// checks run as soon as the header is complete, before the payload is buffered, so an
 /// oversized or invalid frame fails early.
 public struct FrameParser: Sendable {
@@ -19,7 +20,7 @@ public struct FrameParser: Sendable {
     public var allowsRSV1: Bool
     /// Allocates the storage of unmasked payloads.
     public var allocator: ByteBufferAllocator
-    /// The text frame being received piece by piece, by ``nextFrame(from:textOpcode:validator:)``.
+    /// The data frame being received piece by piece, by ``nextFrame(from:textOpcode:validator:)``.
     private var partialFrame: PartialFrame?
 
     /// Creates a parser.
@@ -53,7 +54,8 @@ public struct FrameParser: Sendable {
     /// its payload is taken in: the payload bytes are moved out of `buffer` into the frame's
     /// own storage (unmasked on the way) and validated as they arrive, so invalid text fails
     /// before the rest of the frame is received; later calls, with the next bytes in `buffer`,
-    /// continue that frame whatever `textOpcode` is. Other frames are returned only once
+    /// continue that frame whatever `textOpcode` is. A masked binary or compressed data frame is
+    /// taken in the same way, unmasked and not validated. Other frames are returned only once
     /// complete, as ``nextFrame(from:)`` does. The caller checks ``UTF8Validator/isComplete``
     /// at the end of the message.
     ///
@@ -68,13 +70,16 @@ public struct FrameParser: Sendable {
         guard let header = try header(in: buffer) else { return nil }
         let isText = header.opcode == textOpcode && !header.rsv1
         let isComplete = buffer.readableBytes - header.size >= header.payloadLength
-        guard isComplete || isText else { return nil }
+        // Masked data frames are taken in too: unmasking them as they arrive copies each byte
+        // once, where buffering the masked bytes until the frame is complete copies them twice.
+        let takesInPartially = isText || (header.maskKey != nil && !header.opcode.isControl)
+        guard isComplete || takesInPartially else { return nil }
         if isText && header.opcode == .text { validator.reset() }
         guard isComplete else {
             buffer.moveReaderIndex(forwardBy: header.size)
             // Grows with the bytes received, not with the length the header announces.
             let capacity = min(header.payloadLength, max(buffer.readableBytes, Self.initialPartialCapacity))
-            partialFrame = PartialFrame(header: header, payload: allocator.buffer(capacity: capacity))
+            partialFrame = PartialFrame(header: header, validates: isText, payload: allocator.buffer(capacity: capacity))
             return try continuePartialFrame(from: &buffer, validator: &validator)
         }
         let frame = readFrame(header, from: &buffer)
@@ -99,7 +104,9 @@ public struct FrameParser: Sendable {
     /// A text frame whose header was consumed and whose payload is arriving.
     private struct PartialFrame {
         var header: Header
-        /// The payload received so far, unmasked and validated.
+        /// Whether the payload is uncompressed text, validated as it arrives.
+        var validates: Bool
+        /// The payload received so far, unmasked (and validated).
         var payload: ByteBuffer
     }
 
@@ -235,7 +242,7 @@ public struct FrameParser: Sendable {
                         destination.copyMemory(from: source)
                     }
                 }
-                valid = validator.validate(UnsafeRawBufferPointer(destination))
+                if partial.validates { valid = validator.validate(UnsafeRawBufferPointer(destination)) }
                 return count
             }
             buffer.moveReaderIndex(forwardBy: count)
@@ -246,7 +253,7 @@ public struct FrameParser: Sendable {
             return nil
         }
         let header = partial.header
-        return Frame(fin: header.fin, rsv1: false, rsv2: false, rsv3: false, opcode: header.opcode, payload: partial.payload)
+        return Frame(fin: header.fin, rsv1: header.rsv1, rsv2: false, rsv3: false, opcode: header.opcode, payload: partial.payload)
     }
 }
 

@@ -45,7 +45,20 @@ public enum Masking {
         let keyBytes = rotated.bigEndian  // memory order == wire order
         let key64 = UInt64(keyBytes) | (UInt64(keyBytes) << 32)
         var index = 0
-        // Bulk: 8 bytes at a time (unaligned loads are fine on x86_64 and arm64).
+        // Bulk: 32 bytes per iteration as four independent words (unaligned loads are fine on
+        // x86_64 and arm64), then 8. Swift's SIMD types are not used: unless fully specialized
+        // they fall back to a per-lane loop, 8x slower than this.
+        while index + 32 <= count {
+            let word0 = from.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let word1 = from.loadUnaligned(fromByteOffset: index + 8, as: UInt64.self)
+            let word2 = from.loadUnaligned(fromByteOffset: index + 16, as: UInt64.self)
+            let word3 = from.loadUnaligned(fromByteOffset: index + 24, as: UInt64.self)
+            to.storeBytes(of: word0 ^ key64, toByteOffset: index, as: UInt64.self)
+            to.storeBytes(of: word1 ^ key64, toByteOffset: index + 8, as: UInt64.self)
+            to.storeBytes(of: word2 ^ key64, toByteOffset: index + 16, as: UInt64.self)
+            to.storeBytes(of: word3 ^ key64, toByteOffset: index + 24, as: UInt64.self)
+            index += 32
+        }
         while index + 8 <= count {
             let word = from.loadUnaligned(fromByteOffset: index, as: UInt64.self)
             to.storeBytes(of: word ^ key64, toByteOffset: index, as: UInt64.self)
