@@ -3,9 +3,9 @@ import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `duplex-bench load`: measures running echo servers with the same client, one after the
@@ -51,13 +51,22 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated message sizes in bytes.")
     var sizes = "32,16384"
 
+    @Option(
+        help: """
+            Measurements per cell and server; the servers' order alternates from one round to the \
+            next and the table shows each figure's median. Tail latency on a shared machine moves \
+            a lot between windows: use 5 or more to compare p99.
+            """
+    )
+    var rounds = 1
+
     func validate() throws {
         guard !self.targets.isEmpty else { throw ValidationError("give at least one --target") }
         guard Self.parsedList(self.connections) != nil, Self.parsedList(self.sizes) != nil else {
             throw ValidationError("--connections and --sizes take comma-separated positive integers")
         }
-        guard self.inFlight > 0, self.connectWindow > 0 else {
-            throw ValidationError("--in-flight and --connect-window must be positive")
+        guard self.inFlight > 0, self.connectWindow > 0, self.rounds > 0 else {
+            throw ValidationError("--in-flight, --connect-window and --rounds must be positive")
         }
     }
 
@@ -81,7 +90,8 @@ struct LoadCommand: AsyncParsableCommand {
             Client: one SwiftNIO event loop thread (MultiThreadedEventLoopGroup(numberOfThreads: 1)); \
             client and server share this \(System.coreCount)-core machine.
             Each cell: \(warmup) s warm-up, then \(duration) s measured; servers measured one after the \
-            other for each cell. Every echo's length is checked, its content for 1 in 64.
+            other for each cell\(self.rounds > 1 ? ", \(self.rounds) rounds in alternating order, medians shown" : ""). \
+            Every echo's length is checked, its content for 1 in 64.
             Idle connections: \(idleConnections), \(self.connectWindow) handshakes at a time, server \
             RSS read \(self.settle) s after the last one.
 
@@ -100,10 +110,28 @@ struct LoadCommand: AsyncParsableCommand {
             }
         }
         for (index, cell) in cells.enumerated() {
+            var measurements: [String: [CellMeasurement]] = [:]
+            var failures: [String: ResultTable.Outcome<CellMeasurement>] = [:]
+            for round in 0..<self.rounds {
+                // Alternating order: neither server always runs right after the other's load.
+                let order = round.isMultiple(of: 2) ? self.targets : self.targets.reversed()
+                for target in order where failures[target.name] == nil {
+                    let roundNote = self.rounds > 1 ? " (round \(round + 1)/\(self.rounds))" : ""
+                    Self.progress("[\(index + 1)/\(cells.count)] \(ResultTable.describe(cell)): \(target.title)\(roundNote)")
+                    let outcome = await self.measure(cell, target: target, warmup: warmup, duration: duration, loop: loop)
+                    if case .measured(let measurement) = outcome {
+                        measurements[target.name, default: []].append(measurement)
+                    } else {
+                        failures[target.name] = outcome
+                    }
+                }
+            }
             for target in self.targets {
-                Self.progress("[\(index + 1)/\(cells.count)] \(ResultTable.describe(cell)): \(target.title)")
-                let outcome = await self.measure(cell, target: target, warmup: warmup, duration: duration, loop: loop)
-                table.record(outcome, cell: cell, target: target)
+                if let failure = failures[target.name] {
+                    table.record(failure, cell: cell, target: target)
+                } else if let median = CellMeasurement.median(of: measurements[target.name] ?? []) {
+                    table.record(.measured(median), cell: cell, target: target)
+                }
             }
         }
         try await group.shutdownGracefully()
