@@ -319,7 +319,7 @@ def main() -> int:
         if missing:
             parser.error(f"not available in {options.duplex}: {', '.join(missing)}")
         commands = wanted
-    if "ws-echo" not in commands or "eio-echo" not in commands:
+    elif "ws-echo" not in commands or "eio-echo" not in commands:
         parser.error(f"{options.duplex} lacks ws-echo or eio-echo")
     print(f"soak: {options.clients} clients per server against {', '.join(commands)} for {options.duration:g}s",
           file=sys.stderr, flush=True)
