@@ -70,27 +70,20 @@ final class SocketIOMetrics: Sendable {
         func counter(_ label: String, _ dimension: String, _ value: String) -> Counter {
             Counter(label: label, dimensions: [role, (dimension, value)], factory: factory)
         }
+        func family(_ label: String, by dimension: String) -> CounterFamily {
+            CounterFamily(label: label, fixedDimensions: [role], variableDimensions: [dimension], factory: factory)
+        }
         connectionsOpened = Counter(label: Label.connectionsOpened, dimensions: [role], factory: factory)
         connectionsActive = Meter(label: Label.connectionsActive, dimensions: [role], factory: factory)
         refusedInvalidNamespace = counter(Label.connectionsRefused, Dimension.reason, "invalid_namespace")
         refusedByMiddleware = counter(Label.connectionsRefused, Dimension.reason, "middleware")
-        disconnects = CounterFamily(
-            label: Label.disconnects,
-            fixedDimensions: [role],
-            variableDimensions: [Dimension.reason],
-            factory: factory
-        )
+        disconnects = family(Label.disconnects, by: Dimension.reason)
         eventsReceived = counter(Label.events, Dimension.direction, "received")
         eventsSent = counter(Label.events, Dimension.direction, "sent")
         acksReceived = counter(Label.acks, Dimension.outcome, "received")
         acksTimedOut = counter(Label.acks, Dimension.outcome, "timed_out")
         broadcastRecipients = Recorder(label: Label.broadcastRecipients, dimensions: [role], factory: factory)
-        invalidPackets = CounterFamily(
-            label: Label.invalidPackets,
-            fixedDimensions: [role],
-            variableDimensions: [Dimension.outcome],
-            factory: factory
-        )
+        invalidPackets = family(Label.invalidPackets, by: Dimension.outcome)
         recovered = counter(Label.recoveries, Dimension.outcome, "recovered")
         notRecovered = counter(Label.recoveries, Dimension.outcome, "not_recovered")
         reconnectAttempts = Counter(label: Label.reconnectAttempts, dimensions: [role], factory: factory)
