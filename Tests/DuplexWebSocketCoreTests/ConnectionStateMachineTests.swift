@@ -446,3 +446,27 @@ struct ConnectionUTF8Tests {
         #expect(machine.receive(.continuation, []) == [.deliverText("ok")])
     }
 }
+
+/// The machine keeps its action queue (capacity 8) for the connection's life, so the width of an
+/// action is memory per idle connection.
+@Suite("ConnectionAction footprint")
+struct ConnectionActionFootprintTests {
+    @Test("an action is no wider than a message plus its tag: the rare closing cases are boxed")
+    func actionsStayNarrow() {
+        #expect(MemoryLayout<ConnectionAction>.stride <= MemoryLayout<WebSocketMessage>.stride + 8)
+    }
+
+    @Test("the boxed cases still compare and carry their payloads")
+    func boxedCasesKeepTheirPayloads() {
+        let error = WebSocketError(.protocolViolation, "bad frame")
+        let info = CloseInfo(received: nil, sent: nil, receivedThenSent: false)
+        #expect(ConnectionAction.failed(error) == .failed(error))
+        #expect(ConnectionAction.closed(info, error: error) != .closed(info, error: nil))
+        guard case .closed(let carried, let carriedError) = ConnectionAction.closed(info, error: error) else {
+            Issue.record("not a closed action")
+            return
+        }
+        #expect(carried == info)
+        #expect(carriedError?.code == .protocolViolation)
+    }
+}
