@@ -50,6 +50,8 @@ OPERATION_TIMEOUT = 30.0
 # Clients start spread over this many seconds: thousands of connects at the same instant would
 # test the listen backlog (test_abuse_ws.py's storm does), not the servers' steady state.
 RAMP_SECONDS = 5.0
+# Long enough for every client to have ramped up and looped a few times.
+WARM_UP_SECONDS = 15.0
 SETTLE_SECONDS = 30.0
 
 
@@ -209,23 +211,15 @@ async def drive(servers: dict[str, ServerUnderTest], clients: int, duration: flo
 
 
 def warm_up(servers: dict[str, ServerUnderTest], clients: int) -> None:
-    """One cycle per client at full concurrency, so the baseline includes the allocator's peak."""
+    """The soak's own load for WARM_UP_SECONDS, so the baseline includes the allocator's peak.
+
+    One cycle per client is not enough: spread over the ramp, few of them overlap, while in the
+    soak every client loops and most are connected at any time, so the memory of the run's
+    concurrency was first reached after the baseline was taken."""
     stats = {command: {"cycles": 0, "failures": 0, "errors": []} for command in servers}
-
-    async def once() -> None:
-        async def one(command: str, server: ServerUnderTest, number: int) -> None:
-            await asyncio.sleep(RAMP_SECONDS * number / clients)
-            try:
-                await CYCLES[command](server.port, number)
-            except Exception as error:
-                stats[command]["errors"].append(repr(error)[:160])
-
-        await asyncio.gather(*(one(command, server, number) for command, server in servers.items()
-                               for number in range(clients)))
-
-    asyncio.run(once())
+    asyncio.run(drive(servers, clients, WARM_UP_SECONDS, stats))
     for command, entry in stats.items():
-        if entry["errors"]:
+        if entry["failures"] or not entry["cycles"]:
             raise SystemExit(f"soak: warm-up of {command} failed: {entry['errors'][:3]}")
 
 

@@ -12,7 +12,7 @@ typealias PollResult = Result<EngineIOPollingBody, EngineIOError>
 ///
 /// Concurrency: every input takes the lock, feeds the machine and drains its actions. Actions
 /// that only enqueue (a WebSocket write into the writer's outbox, a delivery into the
-/// application's stream, arming the timer) run inside the lock, so they keep the machine's
+/// application's mailbox, arming the timer) run inside the lock, so they keep the machine's
 /// order even when inputs race; resuming a waiting request and logging happen after the lock is
 /// released. No task belongs to a session: timers are event-loop tasks, a WebSocket is served by
 /// the task that accepted it.
@@ -98,7 +98,7 @@ final class ServerSession: Sendable {
     /// it in later calls (events from a detached WebSocket are ignored).
     struct WebSocketAttachment: Sendable {
         var token: UInt64
-        fileprivate var outbox: WebSocketOutbox
+        fileprivate let outbox: WebSocketOutbox
         fileprivate let session: ServerSession
 
         /// Waits for the frames to write and takes them all (see ``WebSocketOutbox/takeAll()``);
