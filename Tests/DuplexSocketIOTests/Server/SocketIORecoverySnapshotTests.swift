@@ -65,6 +65,24 @@ struct SocketIORecoverySnapshotTests {
         }
     }
 
+    /// The monotonic clock of the process that restores the snapshot (another origin).
+    private static let restartNow = NIODeadline.uptimeNanoseconds(500 * 1_000_000_000)
+
+    /// The store of the next process, restored from `state` at wall-clock `unixTime`.
+    private static func restarted(
+        from state: SocketIORecoverySnapshot.Namespace,
+        offsetPrefix: String = "b-",
+        unixTime: Int64
+    ) -> SocketIOSessionRecoveryStore {
+        SocketIOSessionRecoveryStore(
+            maxDisconnectionDuration: maximum,
+            offsetPrefix: offsetPrefix,
+            restoring: state,
+            now: restartNow,
+            unixTime: unixTime
+        )
+    }
+
     /// How long the server was down (wall clock) → whether the session is still recovered.
     /// The client's offset was broadcast 2 s before the snapshot: it expires first.
     @Test(
@@ -79,14 +97,8 @@ struct SocketIORecoverySnapshotTests {
     func downtimeCounts(downtime: Int64, recovered: Bool) throws {
         let state = Self.populatedStore().snapshot(now: Self.start + .seconds(2), unixTime: Self.startUnixTime + 2000)
         // The new process: another monotonic origin.
-        let now = NIODeadline.uptimeNanoseconds(500 * 1_000_000_000)
-        var restored = SocketIOSessionRecoveryStore(
-            maxDisconnectionDuration: Self.maximum,
-            offsetPrefix: "b-",
-            restoring: state,
-            now: now,
-            unixTime: Self.startUnixTime + 2000 + downtime
-        )
+        let now = Self.restartNow
+        var restored = Self.restarted(from: state, unixTime: Self.startUnixTime + 2000 + downtime)
         let result = restored.restore(pid: "p1", offset: "a-1", now: now)
         #expect((result != nil) == recovered)
         if recovered {
@@ -99,15 +111,9 @@ struct SocketIORecoverySnapshotTests {
     @Test("4.2.8 restart: a restored entry expires when it would have without the restart")
     func restoredEntriesKeepTheirAge() {
         let state = Self.populatedStore().snapshot(now: Self.start + .seconds(2), unixTime: Self.startUnixTime + 2000)
-        let now = NIODeadline.uptimeNanoseconds(500 * 1_000_000_000)
+        let now = Self.restartNow
         // Restored 10 s after the snapshot: the packets are 12 s old, the session 11 s.
-        var restored = SocketIOSessionRecoveryStore(
-            maxDisconnectionDuration: Self.maximum,
-            offsetPrefix: "b-",
-            restoring: state,
-            now: now,
-            unixTime: Self.startUnixTime + 12_000
-        )
+        var restored = Self.restarted(from: state, unixTime: Self.startUnixTime + 12_000)
         #expect(restored.packetCount == 2)
         #expect(restored.sessionCount == 1)
         restored.expire(now: now + .seconds(48) + .milliseconds(1))
@@ -122,14 +128,8 @@ struct SocketIORecoverySnapshotTests {
         var state = Self.populatedStore().snapshot(now: Self.start + .seconds(2), unixTime: Self.startUnixTime + 2000)
         // Even with a counter lower than the log's offsets (a hand-edited file).
         state.offsetCounter = 0
-        let now = NIODeadline.uptimeNanoseconds(500 * 1_000_000_000)
-        var restored = SocketIOSessionRecoveryStore(
-            maxDisconnectionDuration: Self.maximum,
-            offsetPrefix: "a-",
-            restoring: state,
-            now: now,
-            unixTime: Self.startUnixTime + 2000
-        )
+        let now = Self.restartNow
+        var restored = Self.restarted(from: state, offsetPrefix: "a-", unixTime: Self.startUnixTime + 2000)
         let data = restored.record(eventData: ["e"], rooms: [], except: [], now: now)
         #expect(data.last == "a-3")
         #expect(restored.snapshot(now: now, unixTime: Self.startUnixTime + 2000).offsetCounter == 3)
