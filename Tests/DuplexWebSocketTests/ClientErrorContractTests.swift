@@ -186,8 +186,9 @@ struct ClientErrorContractTests {
             )
             let elapsed = ContinuousClock.now - start
             try expectError(error, ErrorContract(.openingTimedOut, .connection, retryable: true))
+            // The upper bound is the suite's time limit: the raw server never answers, so only the
+            // open timeout ends the attempt (a loaded machine may take seconds past 300 ms).
             #expect(elapsed >= .milliseconds(300))
-            #expect(elapsed < .seconds(15), "the open timeout was not enforced: \(elapsed)")
         }
     }
 

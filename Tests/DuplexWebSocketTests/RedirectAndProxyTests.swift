@@ -70,15 +70,19 @@ struct RedirectAndProxyTests {
 
     @Test("More redirects than maxRedirects → tooManyRedirects")
     func tooManyRedirects() async throws {
-        try await withTimeout {
+        try await withTimeout(.seconds(90)) {
             let redirects = Counter()
             // Every request is redirected again: 1 request + 10 followed redirects, then the 11th fails.
-            let error = try await connectError(againstRawServer: { connection in
-                _ = try await connection.readHead()
-                let count = redirects.increment()
-                try await connection.write("HTTP/1.1 302 Found\r\nLocation: /loop/\(count)\r\nContent-Length: 0\r\n\r\n")
-                _ = await connection.readToEnd()
-            })
+            // The open timeout covers the whole chain: generous, so a loaded machine finishes it.
+            let error = try await connectError(
+                againstRawServer: { connection in
+                    _ = try await connection.readHead()
+                    let count = redirects.increment()
+                    try await connection.write("HTTP/1.1 302 Found\r\nLocation: /loop/\(count)\r\nContent-Length: 0\r\n\r\n")
+                    _ = await connection.readToEnd()
+                },
+                configuration: .test { $0.openTimeout = .seconds(60) }
+            )
             let failure = try expectError(error, ErrorContract(.tooManyRedirects, .handshake, retryable: false))
             #expect(failure.response?.status.code == 302)
             #expect(redirects.current == 11)
