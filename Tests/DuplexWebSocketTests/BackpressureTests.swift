@@ -133,6 +133,38 @@ struct BackpressureTests {
         }
     }
 
+    @Test("trySend(contentsOf:) refuses once a client stops reading, within the same bound; nothing is lost")
+    func serverTrySendRefusesForSlowClient() async throws {
+        try await withTimeout(.seconds(50)) {
+            let accepted = Counter()
+            let refused = Counter()
+            var router = WebSocketRouter()
+            router.webSocket("/flood") { connection in
+                for index in 0..<Self.floodCount {
+                    if connection.trySend(contentsOf: [Self.indexed(index)]) {
+                        accepted.increment()
+                        continue
+                    }
+                    // Refused: nothing was sent, so this message goes with the waiting send.
+                    refused.increment()
+                    try await connection.send(Self.indexed(index))
+                }
+                try await connection.send(text: "done")
+                for try await _ in connection.messages {}
+            }
+            try await withServer(.test(compression: nil), router: router) { server in
+                try await RawClient.withConnection(port: server.port, receiveBufferSize: Self.receiveBufferSize) { connection in
+                    #expect(try await connection.sendUpgradeRequest(path: "/flood")?.status == 101)
+                    try await waitUntil(.seconds(20)) { refused.current > 0 }
+                    Self.expectBounded(stalledAt: accepted.current)
+                    #expect(try await Self.readIndices(connection) == Array(0..<Self.floodCount))
+                    #expect(accepted.current + refused.current == Self.floodCount)
+                    try await connection.writeClose(.normalClosure)
+                }
+            }
+        }
+    }
+
     @Test("A server that stops reading makes the client's send wait instead of buffering without bound")
     func clientSendWaitsForSlowServer() async throws {
         try await withTimeout(.seconds(50)) {

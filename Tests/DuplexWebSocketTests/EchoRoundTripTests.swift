@@ -126,6 +126,28 @@ struct EchoRoundTripTests {
         }
     }
 
+    @Test("trySend(contentsOf:) sends in order from a task and from the event loop; refuses after close")
+    func trySend() async throws {
+        try await withTimeout {
+            try await withServer(router: echoRouter()) { server in
+                try await WebSocketConnection.connect(to: server.url("/echo"), configuration: .test(), logger: .test) { connection in
+                    var replies = connection.messages.makeAsyncIterator()
+                    #expect(connection.trySend(contentsOf: [WebSocketMessage.text("a"), .binary([1, 2])]))
+                    let fromLoop = try await connection.eventLoop.submit {
+                        connection.trySend(contentsOf: [WebSocketMessage.text("b")])
+                    }.get()
+                    #expect(fromLoop)
+                    try await connection.send(text: "c")
+                    for expected in [WebSocketMessage.text("a"), .binary([1, 2]), .text("b"), .text("c")] {
+                        #expect(try await replies.next() == expected)
+                    }
+                    try await connection.close()
+                    #expect(!connection.trySend(contentsOf: [WebSocketMessage.text("late")]))
+                }
+            }
+        }
+    }
+
     @Test("Several concurrent connections each get their own echoes")
     func concurrentConnections() async throws {
         try await withTimeout {

@@ -84,14 +84,18 @@ extension EngineIOServer {
         try? await webSocket.close(code: .policyViolation, reason: String(error.message.prefix(100)))
     }
 
-    /// Runs an attached WebSocket: a writer task sends the session's frames in order, each time
-    /// all that is queued with one flush (and closes the WebSocket once the session detaches
-    /// it), while this task feeds incoming messages to the session.
+    /// Runs an attached WebSocket: the session's frames are written in order, each time all that
+    /// is queued with one flush, from the event loop while the peer reads (when the WebSocket
+    /// supports it) and otherwise by a writer task, which also closes the WebSocket once the
+    /// session detaches it; this task feeds incoming messages to the session.
     private func serve(
         _ webSocket: some EngineIOServerWebSocket,
         session: ServerSession,
         attachment: ServerSession.WebSocketAttachment
     ) async {
+        if webSocket.supportsTrySend, let eventLoop = webSocket.eventLoop {
+            attachment.enableLoopWrites(on: eventLoop) { frames in webSocket.trySend(contentsOf: frames) }
+        }
         await withDiscardingTaskGroup { group in
             group.addTask {
                 while let frames = await attachment.nextFrames() {

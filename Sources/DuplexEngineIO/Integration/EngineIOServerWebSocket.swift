@@ -29,6 +29,16 @@ public protocol EngineIOServerWebSocket: Sendable {
     /// queued while the previous send was in progress. Default: ``send(_:)`` for each.
     func send(contentsOf frames: [EngineIOWebSocketFrame]) async throws
 
+    /// Whether ``trySend(contentsOf:)`` can write; the server then writes from ``eventLoop``
+    /// without a task while the peer reads. Default false.
+    var supportsTrySend: Bool { get }
+
+    /// Writes messages at once, in order, if the WebSocket can take them without waiting (it is
+    /// open and the peer is reading); returns false, writing nothing, otherwise (the server then
+    /// calls ``send(contentsOf:)`` from its writer task). Called on ``eventLoop``, and only when
+    /// ``supportsTrySend`` is true. Default: false.
+    func trySend(contentsOf frames: [EngineIOWebSocketFrame]) -> Bool
+
     /// Starts the closing handshake (RFC 6455 §7.1.2) with `code`. Closing a WebSocket that is
     /// already closing or closed must not throw; the server ignores errors.
     func close(code: CloseCode, reason: String) async throws
@@ -45,4 +55,8 @@ extension EngineIOServerWebSocket {
     public func send(contentsOf frames: [EngineIOWebSocketFrame]) async throws {
         for frame in frames { try await send(frame) }
     }
+
+    public var supportsTrySend: Bool { false }
+
+    public func trySend(contentsOf frames: [EngineIOWebSocketFrame]) -> Bool { false }
 }

@@ -20,6 +20,12 @@ struct EngineIOWebSocketConnectionAdapter: EngineIOServerWebSocket {
         try await connection.send(contentsOf: frames.lazy.map(EngineIOServer.webSocketMessage))
     }
 
+    var supportsTrySend: Bool { true }
+
+    func trySend(contentsOf frames: [EngineIOWebSocketFrame]) -> Bool {
+        connection.trySend(contentsOf: frames.lazy.map(EngineIOServer.webSocketMessage))
+    }
+
     func close(code: CloseCode, reason: String) async throws {
         try await connection.close(code: code, reason: reason)
     }

@@ -99,14 +99,17 @@ final class ServerSession: Sendable {
     struct WebSocketAttachment: Sendable {
         var token: UInt64
         fileprivate let outbox: WebSocketOutbox
-        fileprivate let session: ServerSession
 
         /// Waits for the frames to write and takes them all (see ``WebSocketOutbox/takeAll()``);
         /// nil once the session detached the WebSocket and everything queued was taken.
         func nextFrames() async -> [EngineIOWebSocketFrame]? {
-            let frames = await outbox.takeAll()
-            if frames != nil { session.webSocketFramesTaken() }
-            return frames
+            await outbox.takeAll()
+        }
+
+        /// Lets the event loop write the frames while `send` accepts them, without the writer
+        /// task (see ``WebSocketOutbox``).
+        func enableLoopWrites(on eventLoop: any EventLoop, send: @escaping @Sendable ([EngineIOWebSocketFrame]) -> Bool) {
+            outbox.enableLoopWrites(on: eventLoop, send: send)
         }
     }
 
@@ -235,7 +238,7 @@ final class ServerSession: Sendable {
     ///   or upgraded, upgrades disabled); the session is unaffected.
     func attachWebSocket(asUpgrade: Bool) throws(EngineIOError) -> WebSocketAttachment {
         let token = tokens.add(1, ordering: .relaxed).newValue
-        let outbox = WebSocketOutbox()
+        let outbox = WebSocketOutbox { [weak self] in self?.webSocketFramesTaken() }
         var effects = Effects()
         let refusal: EngineIOError? = state.withLock { state in
             if asUpgrade {
@@ -257,7 +260,7 @@ final class ServerSession: Sendable {
             outbox.finish()
             throw refusal
         }
-        return WebSocketAttachment(token: token, outbox: outbox, session: self)
+        return WebSocketAttachment(token: token, outbox: outbox)
     }
 
     /// A message arrived on an attached WebSocket. Returns false once that WebSocket is detached
@@ -342,7 +345,7 @@ final class ServerSession: Sendable {
     )
 
     /// The WebSocket writer task took frames: wakes the senders if the queue drained enough.
-    fileprivate func webSocketFramesTaken() {
+    private func webSocketFramesTaken() {
         guard sendWaiterCount.load(ordering: .sequentiallyConsistent) > 0 else { return }
         var effects = Effects()
         state.withLock { state in releaseSendWaitersIfDrained(&state, into: &effects) }

@@ -84,6 +84,34 @@ public struct WebSocketConnection: Sendable {
         try await write(messages.lazy.map { WebSocketOutbound.message($0) }, size: size)
     }
 
+    /// Sends messages at once if the connection can take them without waiting: it is open and
+    /// the peer is reading (the channel is writable and less than NIO's default high write
+    /// watermark is on its way). Returns false, sending nothing, otherwise; ``send(contentsOf:)``
+    /// then waits for room.
+    ///
+    /// On the connection's ``eventLoop`` the messages are written and flushed before it returns;
+    /// elsewhere they are handed to the loop in one job. For code that already runs on the loop
+    /// and has no task to suspend (a server fanning one message out to many connections).
+    public func trySend(contentsOf messages: some Collection<WebSocketMessage>) -> Bool {
+        guard channel.isWritable, shared.queuedBytes <= ConnectionSharedState.maxQueuedBytes, shared.isOpen else {
+            return false
+        }
+        _ = shared.enqueue(messages.reduce(0) { $0 + $1.data.readableBytes })
+        if channel.eventLoop.inEventLoop {
+            Self.write(messages, to: channel)
+        } else {
+            let messages = Array(messages)
+            let channel = channel
+            channel.eventLoop.execute { Self.write(messages, to: channel) }
+        }
+        return true
+    }
+
+    private static func write(_ messages: some Collection<WebSocketMessage>, to channel: any Channel) {
+        for message in messages { channel.write(WebSocketOutbound.message(message), promise: nil) }
+        channel.flush()
+    }
+
     /// Sends a text message.
     public func send(text: String) async throws(WebSocketError) {
         try await send(.text(text))

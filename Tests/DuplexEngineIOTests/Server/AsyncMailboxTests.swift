@@ -5,8 +5,8 @@ import Testing
 
 @testable import DuplexEngineIO
 
-/// The single-consumer queues of a session: delivery to the application, a socket's jobs, a
-/// WebSocket's writes (`AsyncMailbox`, `WebSocketOutbox`).
+/// The single-consumer queue of a session's delivery to the application and a socket's jobs
+/// (`AsyncMailbox`; the WebSocket's writes: `WebSocketOutboxTests`).
 @Suite("Session mailboxes", .timeLimit(.minutes(1)))
 struct AsyncMailboxTests {
     @Test("takeAll takes everything queued, in order, and then waits for more")
@@ -56,25 +56,5 @@ struct AsyncMailboxTests {
         let consumer = Task { await mailbox.takeAll() }
         consumer.cancel()
         #expect(await consumer.value == nil)
-    }
-
-    @Test("the outbox counts and costs frames until the writer takes them")
-    func outboxAccounting() async throws {
-        let outbox = WebSocketOutbox()
-        let frames: [EngineIOWebSocketFrame] = [.text("4hello"), .binary(ByteBuffer(bytes: [1, 2, 3]))]
-        for frame in frames { outbox.append(frame) }
-        #expect(outbox.count.load(ordering: .relaxed) == 2)
-        #expect(outbox.cost.load(ordering: .relaxed) == frames.reduce(0) { $0 + WebSocketOutbox.cost(of: $1) })
-        #expect(await outbox.takeAll() == frames)
-        #expect(outbox.count.load(ordering: .relaxed) == 0)
-        #expect(outbox.cost.load(ordering: .relaxed) == 0)
-
-        outbox.append(.text("4dropped"))
-        outbox.discard()
-        #expect(outbox.count.load(ordering: .relaxed) == 0)
-        #expect(outbox.cost.load(ordering: .relaxed) == 0)
-        outbox.append(.text("4after"))
-        #expect(outbox.count.load(ordering: .relaxed) == 0)
-        #expect(await outbox.takeAll() == nil)
     }
 }
