@@ -58,11 +58,8 @@ struct WebSocketOutboxTests {
 
     @Test("with loop writes, frames are written from the loop, batched; the writer wakes only to end")
     func loopWrites() async throws {
-        try await withLoop { eventLoop in
-            let taken = Atomic<Int>(0)
-            let outbox = WebSocketOutbox { taken.add(1, ordering: .relaxed) }
-            let sink = LoopSink()
-            outbox.enableLoopWrites(on: eventLoop) { sink.send($0, on: eventLoop) }
+        let taken = Atomic<Int>(0)
+        try await withLoopOutbox(onTaken: { taken.add(1, ordering: .relaxed) }) { eventLoop, outbox, sink in
             // Queued from the loop itself: all three go in the one job scheduled by the first.
             try await eventLoop.submit {
                 for text in ["4a", "4b", "4c"] { outbox.append(.text(text)) }
@@ -84,10 +81,7 @@ struct WebSocketOutboxTests {
 
     @Test("when the loop cannot write, the writer sends those frames first, then the loop resumes")
     func handOverKeepsOrder() async throws {
-        try await withLoop { eventLoop in
-            let outbox = WebSocketOutbox()
-            let sink = LoopSink()
-            outbox.enableLoopWrites(on: eventLoop) { sink.send($0, on: eventLoop) }
+        try await withLoopOutbox { eventLoop, outbox, sink in
             sink.setAccepts(false)
             outbox.append(.text("4one"))
             // The loop refused: "4one" goes to the writer, and so does what follows meanwhile.
@@ -110,10 +104,7 @@ struct WebSocketOutboxTests {
 
     @Test("finish while a loop job is in flight: the writer ends only after the job wrote")
     func finishWaitsForTheLoop() async throws {
-        try await withLoop { eventLoop in
-            let outbox = WebSocketOutbox()
-            let sink = LoopSink()
-            outbox.enableLoopWrites(on: eventLoop) { sink.send($0, on: eventLoop) }
+        try await withLoopOutbox { eventLoop, outbox, sink in
             let writer = Task { await outbox.takeAll() }
             try await eventually { outbox.isWriterWaiting }
             // The loop is busy until `released`: the job for "4last" waits behind it.
@@ -136,10 +127,7 @@ struct WebSocketOutboxTests {
 
     @Test("a cancelled writer ends, also when a loop job is in flight (once it is done)", arguments: [false, true])
     func cancelledWriter(loopBusy: Bool) async throws {
-        try await withLoop { eventLoop in
-            let outbox = WebSocketOutbox()
-            let sink = LoopSink()
-            outbox.enableLoopWrites(on: eventLoop) { sink.send($0, on: eventLoop) }
+        try await withLoopOutbox { eventLoop, outbox, sink in
             let writer = Task { await outbox.takeAll() }
             try await eventually { outbox.isWriterWaiting }
             let released = Atomic<Bool>(!loopBusy)
@@ -154,10 +142,18 @@ struct WebSocketOutboxTests {
         }
     }
 
-    private func withLoop(_ body: (any EventLoop) async throws -> Void) async throws {
+    /// Runs `body` with an outbox whose loop writes go to `sink` on a loop of its own.
+    private func withLoopOutbox(
+        onTaken: @escaping @Sendable () -> Void = {},
+        _ body: (any EventLoop, WebSocketOutbox, LoopSink) async throws -> Void
+    ) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let eventLoop = group.next()
+        let outbox = WebSocketOutbox(onTaken: onTaken)
+        let sink = LoopSink()
+        outbox.enableLoopWrites(on: eventLoop) { sink.send($0, on: eventLoop) }
         do {
-            try await body(group.next())
+            try await body(eventLoop, outbox, sink)
         } catch {
             try? await group.shutdownGracefully()
             throw error
