@@ -25,15 +25,13 @@ extension WebSocketConnection {
                 report.skippedClosed += 1
                 continue
             }
-            // The queued bytes cover broadcasts the event loop has not run yet, which the
-            // channel's writability does not reflect.
-            guard connection.channel.isWritable, connection.shared.queuedBytes <= ConnectionSharedState.maxQueuedBytes else {
+            // trySend also counts the bytes queued for the event loop, which the channel's
+            // writability does not reflect until the loop has run.
+            if connection.trySend(contentsOf: CollectionOfOne(message)) {
+                report.sent += 1
+            } else {
                 report.skippedSlow += 1
-                continue
             }
-            _ = connection.shared.enqueue(message.data.readableBytes)
-            connection.channel.writeAndFlush(WebSocketOutbound.message(message), promise: nil)
-            report.sent += 1
         }
         return report
     }
