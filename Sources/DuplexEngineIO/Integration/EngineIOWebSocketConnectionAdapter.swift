@@ -23,7 +23,11 @@ struct EngineIOWebSocketConnectionAdapter: EngineIOServerWebSocket {
     var supportsTrySend: Bool { true }
 
     func trySend(contentsOf frames: [EngineIOWebSocketFrame]) -> Bool {
-        connection.trySend(contentsOf: frames.lazy.map(EngineIOServer.webSocketMessage))
+        // One frame is the common case (a broadcast's recipient): no array of messages for it.
+        if frames.count == 1, let frame = frames.first {
+            return connection.trySend(EngineIOServer.webSocketMessage(frame))
+        }
+        return connection.trySend(contentsOf: frames.map(EngineIOServer.webSocketMessage))
     }
 
     func close(code: CloseCode, reason: String) async throws {

@@ -74,6 +74,12 @@ public final class SocketIONamespace: Sendable {
         state.withLock { $0.sockets[id] }
     }
 
+    /// The local sockets with these ids, in their order, skipping ids not connected here (one
+    /// lock for a whole broadcast instead of one per recipient).
+    func sockets(ids: some Sequence<String>) -> [SocketIOSocket] {
+        state.withLock { state in ids.compactMap { state.sockets[$0] } }
+    }
+
     /// A socket joined the namespace (its CONNECT was accepted).
     func add(_ socket: SocketIOSocket) {
         state.withLock { $0.sockets[socket.id] = socket }

@@ -27,7 +27,7 @@ extension WebSocketConnection {
             }
             // trySend also counts the bytes queued for the event loop, which the channel's
             // writability does not reflect until the loop has run.
-            if connection.trySend(contentsOf: CollectionOfOne(message)) {
+            if connection.trySend(message) {
                 report.sent += 1
             } else {
                 report.skippedSlow += 1

@@ -84,32 +84,45 @@ public struct WebSocketConnection: Sendable {
         try await write(messages.lazy.map { WebSocketOutbound.message($0) }, size: size)
     }
 
-    /// Sends messages at once if the connection can take them without waiting: it is open and
+    /// Sends a message at once if the connection can take it without waiting: it is open and
     /// the peer is reading (the channel is writable and less than NIO's default high write
-    /// watermark is on its way). Returns false, sending nothing, otherwise; ``send(contentsOf:)``
-    /// then waits for room.
+    /// watermark is on its way). Returns false, sending nothing, otherwise; ``send(_:)`` then
+    /// waits for room.
     ///
-    /// On the connection's ``eventLoop`` the messages are written and flushed before it returns;
-    /// elsewhere they are handed to the loop in one job. For code that already runs on the loop
-    /// and has no task to suspend (a server fanning one message out to many connections).
-    public func trySend(contentsOf messages: some Collection<WebSocketMessage>) -> Bool {
+    /// On the connection's ``eventLoop`` the message is written and flushed before it returns;
+    /// elsewhere it is handed to the loop in one job. For code that already runs on the loop and
+    /// has no task to suspend (a server fanning one message out to many connections).
+    public func trySend(_ message: WebSocketMessage) -> Bool {
+        trySend(messages: CollectionOfOne(message))
+    }
+
+    /// Sends messages at once, in order and with one flush, if the connection can take them
+    /// without waiting; returns false, sending none of them, otherwise. See ``trySend(_:)``.
+    public func trySend(contentsOf messages: [WebSocketMessage]) -> Bool {
+        trySend(messages: messages)
+    }
+
+    /// Both `trySend` variants: generic only inside this module, where it is specialized, so the
+    /// per-recipient path of a broadcast pays no generic dispatch.
+    private func trySend(messages: some Collection<WebSocketMessage> & Sendable) -> Bool {
         guard channel.isWritable, shared.queuedBytes <= ConnectionSharedState.maxQueuedBytes, shared.isOpen else {
             return false
         }
         _ = shared.enqueue(messages.reduce(0) { $0 + $1.data.readableBytes })
-        if channel.eventLoop.inEventLoop {
-            Self.write(messages, to: channel)
+        let pipeline = channel.pipeline
+        if pipeline.eventLoop.inEventLoop {
+            Self.write(messages, to: pipeline)
         } else {
-            let messages = Array(messages)
-            let channel = channel
-            channel.eventLoop.execute { Self.write(messages, to: channel) }
+            pipeline.eventLoop.execute { Self.write(messages, to: pipeline) }
         }
         return true
     }
 
-    private static func write(_ messages: some Collection<WebSocketMessage>, to channel: any Channel) {
-        for message in messages { channel.write(WebSocketOutbound.message(message), promise: nil) }
-        channel.flush()
+    /// Writes through the pipeline rather than `Channel.write`, whose generic default
+    /// implementation cannot be specialized from here (it would box every message).
+    private static func write(_ messages: some Collection<WebSocketMessage>, to pipeline: ChannelPipeline) {
+        for message in messages { pipeline.write(WebSocketOutbound.message(message), promise: nil) }
+        pipeline.flush()
     }
 
     /// Sends a text message.

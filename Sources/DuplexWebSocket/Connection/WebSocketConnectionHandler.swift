@@ -146,7 +146,12 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler {
             switch action {
             case .write(let bytes):
                 wrote = true
-                lastWrite = context.write(wrapOutboundOut(bytes))
+                // A future only when a caller waits for the write: most writes have none.
+                if writePromise != nil {
+                    lastWrite = context.write(wrapOutboundOut(bytes))
+                } else {
+                    context.write(wrapOutboundOut(bytes), promise: nil)
+                }
             case .deliver(let message):
                 metrics.messageReceived(size: message.data.readableBytes)
                 if let onMessage {
