@@ -126,23 +126,26 @@ struct EchoRoundTripTests {
         }
     }
 
-    @Test("trySend(contentsOf:) sends in order from a task and from the event loop; refuses after close")
+    @Test("trySend(_:) and trySend(contentsOf:) send in order from a task and from the event loop; refuse after close")
     func trySend() async throws {
         try await withTimeout {
             try await withServer(router: echoRouter()) { server in
                 try await WebSocketConnection.connect(to: server.url("/echo"), configuration: .test(), logger: .test) { connection in
                     var replies = connection.messages.makeAsyncIterator()
                     #expect(connection.trySend(contentsOf: [WebSocketMessage.text("a"), .binary([1, 2])]))
+                    #expect(connection.trySend(.text("a1")))
                     let fromLoop = try await connection.eventLoop.submit {
-                        connection.trySend(contentsOf: [WebSocketMessage.text("b")])
+                        connection.trySend(contentsOf: [WebSocketMessage.text("b")]) && connection.trySend(.binary([3]))
                     }.get()
                     #expect(fromLoop)
                     try await connection.send(text: "c")
-                    for expected in [WebSocketMessage.text("a"), .binary([1, 2]), .text("b"), .text("c")] {
+                    let expectedReplies = [WebSocketMessage.text("a"), .binary([1, 2]), .text("a1"), .text("b"), .binary([3]), .text("c")]
+                    for expected in expectedReplies {
                         #expect(try await replies.next() == expected)
                     }
                     try await connection.close()
                     #expect(!connection.trySend(contentsOf: [WebSocketMessage.text("late")]))
+                    #expect(!connection.trySend(.text("later")))
                 }
             }
         }
