@@ -73,7 +73,7 @@ public final class SocketIOInMemoryAdapter: SocketIOAdapter {
 
     public func sockets(in rooms: Set<String>) -> Set<String> {
         state.withLock { state in
-            Set(Self.targets(SocketIOBroadcastOptions(rooms: rooms), state: state))
+            Self.targets(SocketIOBroadcastOptions(rooms: rooms), state: state)
         }
     }
 
@@ -85,27 +85,30 @@ public final class SocketIOInMemoryAdapter: SocketIOAdapter {
         rooms[room] = members.isEmpty ? nil : members
     }
 
-    /// The ids of the sockets `options` selects, each once (socket.io-adapter `apply`).
-    private static func targets(_ options: SocketIOBroadcastOptions, state: borrowing State) -> [String] {
+    /// The ids of the sockets `options` selects (socket.io-adapter `apply`).
+    private static func targets(_ options: SocketIOBroadcastOptions, state: borrowing State) -> Set<String> {
         var excluded: Set<String> = []
         for room in options.except {
             if let members = state.rooms[room] { excluded.formUnion(members) }
         }
-        if options.rooms.isEmpty {
-            // Every socket: the keys are distinct already, nothing to hash for a plain broadcast.
-            if excluded.isEmpty { return Array(state.socketRooms.keys) }
-            return state.socketRooms.keys.filter { !excluded.contains($0) }
-        }
         var selected: Set<String> = []
-        for room in options.rooms {
-            guard let members = state.rooms[room] else { continue }
-            for id in members where !excluded.contains(id) { selected.insert(id) }
+        if options.rooms.isEmpty {
+            for id in state.socketRooms.keys where !excluded.contains(id) { selected.insert(id) }
+        } else {
+            for room in options.rooms {
+                guard let members = state.rooms[room] else { continue }
+                for id in members where !excluded.contains(id) { selected.insert(id) }
+            }
         }
-        return Array(selected)
+        return selected
     }
 
     private func localTargets(_ options: SocketIOBroadcastOptions) -> [SocketIOSocket] {
-        let ids = state.withLock { Self.targets(options, state: $0) }
+        let ids: [String] = state.withLock { state in
+            // A plain broadcast selects every socket: the keys are distinct, nothing to hash.
+            if options.rooms.isEmpty && options.except.isEmpty { return Array(state.socketRooms.keys) }
+            return Array(Self.targets(options, state: state))
+        }
         return namespace.sockets(ids: ids)
     }
 
