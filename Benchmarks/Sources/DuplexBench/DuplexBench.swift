@@ -6,6 +6,6 @@ struct DuplexBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "duplex-bench",
         abstract: "WebSocket and Socket.IO benchmarks: a bare SwiftNIO echo server and load generators.",
-        subcommands: [NIOEchoCommand.self, LoadCommand.self, SocketIOLoadCommand.self]
+        subcommands: [NIOEchoCommand.self, NIOSocketIOFloorCommand.self, LoadCommand.self, SocketIOLoadCommand.self]
     )
 }

@@ -9,6 +9,8 @@ struct SocketIOResultTable {
 
     /// The server Duplex is compared with.
     static let peerName = "python"
+    /// `duplex-bench nio-sio`: what any server on SwiftNIO pays at least, on this machine.
+    static let floorName = "nio"
 
     let targets: [BenchTarget]
     let payloadSize: Int
@@ -29,6 +31,7 @@ struct SocketIOResultTable {
         switch target.name {
         case "duplex": "Duplex"
         case Self.peerName: "python-socketio"
+        case Self.floorName: "bare NIO"
         default: target.name
         }
     }
@@ -162,15 +165,16 @@ struct SocketIOResultTable {
         return cells
     }
 
-    /// How many times better Duplex is on `row`, when both were measured.
-    private func advantage(_ row: Row) -> Double? {
-        guard let duplexIndex = self.targets.firstIndex(where: { $0.name == "duplex" }),
+    /// How many times better `name` (Duplex by default) is than python-socketio on `row`, when
+    /// both were measured.
+    private func advantage(_ row: Row, of name: String = "duplex") -> Double? {
+        guard let index = self.targets.firstIndex(where: { $0.name == name }),
             let peerIndex = self.targets.firstIndex(where: { $0.name == Self.peerName }),
-            let duplex = row.values[duplexIndex], let peer = row.values[peerIndex], duplex > 0, peer > 0
+            let value = row.values[index], let peer = row.values[peerIndex], value > 0, peer > 0
         else { return nil }
         switch row.better {
-        case .higher: return duplex / peer
-        case .lower: return peer / duplex
+        case .higher: return value / peer
+        case .lower: return peer / value
         case .neither: return nil
         }
     }
@@ -178,11 +182,19 @@ struct SocketIOResultTable {
     /// The targets: at least 10× python-socketio's event throughput and broadcast fan-out.
     private func renderTargets(_ rows: [Row]) -> String {
         var lines = ["Target: at least 10× python-socketio's event throughput and broadcast fan-out."]
+        let measuresFloor = self.targets.contains { $0.name == Self.floorName }
+        if measuresFloor {
+            lines.append("(in brackets: the bare NIO floor's own ratio, what a SwiftNIO server that does nothing else reaches here)")
+        }
         for row in rows where row.metric.hasPrefix("events") || row.metric.hasPrefix("broadcast") || row.metric.hasPrefix("  ") {
             let ratio = self.advantage(row).map { ResultTable.format($0, decimals: 2) + "×" } ?? "not measured"
             let verdict = self.advantage(row).map { $0 >= 10 ? "meets 10×" : "below 10×" } ?? ""
             let metric = row.metric.hasPrefix("  ") ? "  " + row.metric : row.metric
-            lines.append("  \(metric), \(row.clients) client(s): \(ratio) \(verdict)")
+            var line = "  \(metric), \(row.clients) client(s): \(ratio) \(verdict)"
+            if measuresFloor {
+                line += " (\(self.advantage(row, of: Self.floorName).map { ResultTable.format($0, decimals: 2) + "×" } ?? "-"))"
+            }
+            lines.append(line)
         }
         return lines.joined(separator: "\n") + "\n"
     }
