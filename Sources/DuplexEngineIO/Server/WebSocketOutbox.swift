@@ -78,9 +78,21 @@ final class WebSocketOutbox: Sendable {
     }
 
     /// From now on, frames are written from `eventLoop` with `send` while it accepts them (see
-    /// the type's documentation). Called once, by the task that runs the WebSocket.
+    /// the type's documentation). Called once, by the task that runs the WebSocket, before it
+    /// starts the writer task.
+    ///
+    /// Frames queued before (the open packet) were handed to the writer, which has not taken them
+    /// yet: the loop writes them instead. A writer that never sends keeps only its waiting frame;
+    /// one that did keeps the slabs of the whole send path (NIO's async writer) for the session's
+    /// life, about 4 KiB per idle client.
     func enableLoopWrites(on eventLoop: any EventLoop, send: @escaping @Sendable ([EngineIOWebSocketFrame]) -> Bool) {
-        state.withLock { $0.loopWrites = LoopWrites(eventLoop: eventLoop, send: send) }
+        let handOver: Bool = state.withLock { state in
+            state.loopWrites = LoopWrites(eventLoop: eventLoop, send: send)
+            guard case .writer = state.sender, !state.frames.isEmpty, !state.isFinished else { return false }
+            state.sender = .loop
+            return true
+        }
+        if handOver { eventLoop.execute { self.writeFromLoop() } }
     }
 
     /// Queues a frame; dropped once the outbox is finished.

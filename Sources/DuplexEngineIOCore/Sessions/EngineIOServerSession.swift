@@ -56,10 +56,12 @@ public struct EngineIOServerSession: Sendable {
 
     private var state: State
     private var heartbeat: Heartbeat
-    private var outbox = CircularBuffer<EngineIOPacket>()
+    // Small to start with (CircularBuffer's default is 16): an idle session queues nothing,
+    // and 16 actions take 1.3 KB per session; both grow when needed.
+    private var outbox = CircularBuffer<EngineIOPacket>(initialCapacity: 4)
     private var outboxCost = 0
     private var isReceivingPaused = false
-    private var actions = CircularBuffer<EngineIOServerSessionAction>()
+    private var actions = CircularBuffer<EngineIOServerSessionAction>(initialCapacity: 4)
     private var hasPendingPoll = false
     private var isPostInProgress = false
     private var needsFlush = false
