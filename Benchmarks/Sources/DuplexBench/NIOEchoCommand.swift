@@ -11,18 +11,11 @@ struct NIOEchoCommand: AsyncParsableCommand {
         discussion: "Prints `listening on ws://HOST:PORT` on stdout once bound, then serves until killed."
     )
 
-    @Option(help: "Address to bind.")
-    var host = "127.0.0.1"
-
-    @Option(help: "Port to bind; 0 picks a free one.")
-    var port = 0
-
-    @Option(help: "Event loop threads (default: one per core, like MultiThreadedEventLoopGroup.singleton).")
-    var threads: Int?
+    @OptionGroup var options: BareServerOptions
 
     func run() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: self.threads ?? System.coreCount)
-        try await BareWebSocketServer.run(host: self.host, port: self.port, group: group) { _ in
+        let group = self.options.makeEventLoopGroup()
+        try await BareWebSocketServer.run(host: self.options.host, port: self.options.port, group: group) { _ in
             EchoFrameHandler()
         }
     }

@@ -17,20 +17,13 @@ struct NIOSocketIOFloorCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Address to bind.")
-    var host = "127.0.0.1"
-
-    @Option(help: "Port to bind; 0 picks a free one.")
-    var port = 0
-
-    @Option(help: "Event loop threads (default: one per core, like MultiThreadedEventLoopGroup.singleton).")
-    var threads: Int?
+    @OptionGroup var options: BareServerOptions
 
     func run() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: self.threads ?? System.coreCount)
+        let group = self.options.makeEventLoopGroup()
         let namespace = FloorNamespace(group: group)
         let nextSid = Atomic<Int>(0)
-        try await BareWebSocketServer.run(host: self.host, port: self.port, group: group) { _ in
+        try await BareWebSocketServer.run(host: self.options.host, port: self.options.port, group: group) { _ in
             let sid = nextSid.wrappingAdd(1, ordering: .relaxed).newValue
             return SocketIOFloorHandler(namespace: namespace, sid: "floor\(sid)")
         }

@@ -144,47 +144,40 @@ struct WebSocketOutboxTests {
 
     @Test("frames queued before loop writes are enabled (the open packet) are written by the loop")
     func queuedBeforeLoopWrites() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let eventLoop = group.next()
-        let outbox = WebSocketOutbox()
-        let sink = LoopSink()
-        outbox.append(.text("0open"))
-        outbox.append(.text("40"))
-        outbox.enableLoopWrites(on: eventLoop) { sink.send($0, on: eventLoop) }
-        let writer = Task { await outbox.takeAll() }
-        try await eventually { sink.written == ["0open", "40"] }
-        try await eventually { outbox.isWriterWaiting }
-        #expect(outbox.count.load(ordering: .relaxed) == 0)
-        outbox.finish()
-        #expect(await writer.value == nil)
-        try await group.shutdownGracefully()
+        try await withLoopOutbox(queuedBefore: [.text("0open"), .text("40")]) { _, outbox, sink in
+            let writer = Task { await outbox.takeAll() }
+            try await eventually { sink.written == ["0open", "40"] }
+            try await eventually { outbox.isWriterWaiting }
+            #expect(outbox.count.load(ordering: .relaxed) == 0)
+            outbox.finish()
+            #expect(await writer.value == nil)
+        }
     }
 
     @Test("frames queued before loop writes are enabled go to the writer, in order, when the loop cannot write them")
     func queuedBeforeLoopWritesNotWritable() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let eventLoop = group.next()
-        let outbox = WebSocketOutbox()
-        let sink = LoopSink()
-        sink.setAccepts(false)
-        outbox.append(.text("0open"))
-        outbox.enableLoopWrites(on: eventLoop) { sink.send($0, on: eventLoop) }
-        try await eventually { sink.calls == 1 }
-        outbox.append(.text("4next"))
-        #expect(await outbox.takeAll() == [.text("0open"), .text("4next")])
-        #expect(sink.written.isEmpty)
-        try await group.shutdownGracefully()
+        try await withLoopOutbox(queuedBefore: [.text("0open")], accepting: false) { _, outbox, sink in
+            try await eventually { sink.calls == 1 }
+            outbox.append(.text("4next"))
+            #expect(await outbox.takeAll() == [.text("0open"), .text("4next")])
+            #expect(sink.written.isEmpty)
+        }
     }
 
-    /// Runs `body` with an outbox whose loop writes go to `sink` on a loop of its own.
+    /// Runs `body` with an outbox whose loop writes go to `sink` on a loop of its own, after
+    /// `queuedBefore` was appended before loop writes were enabled.
     private func withLoopOutbox(
         onTaken: @escaping @Sendable () -> Void = {},
+        queuedBefore: [EngineIOWebSocketFrame] = [],
+        accepting: Bool = true,
         _ body: (any EventLoop, WebSocketOutbox, LoopSink) async throws -> Void
     ) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let eventLoop = group.next()
         let outbox = WebSocketOutbox(onTaken: onTaken)
         let sink = LoopSink()
+        sink.setAccepts(accepting)
+        for frame in queuedBefore { outbox.append(frame) }
         outbox.enableLoopWrites(on: eventLoop) { sink.send($0, on: eventLoop) }
         do {
             try await body(eventLoop, outbox, sink)
