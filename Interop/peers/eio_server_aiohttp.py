@@ -10,10 +10,12 @@ import signal
 
 from aiohttp import web
 
+from aiohttp_whole_bodies import read_polling_bodies_whole
 from eio_server_common import PlanRunner, listening_socket, parse_arguments
 
 
 async def main() -> None:
+    read_polling_bodies_whole()  # a python-engineio bug: see aiohttp_whole_bodies.py
     runner = PlanRunner("aiohttp", parse_arguments(__doc__))
     app = web.Application()
     runner.eio.attach(app)

@@ -12,11 +12,13 @@ import signal
 
 from aiohttp import web
 
+from aiohttp_whole_bodies import read_polling_bodies_whole
 from sio_common import listening_socket
 from sio_server_common import EchoServer, parse_arguments
 
 
 async def main() -> None:
+    read_polling_bodies_whole()  # a python-engineio bug: see aiohttp_whole_bodies.py
     server = EchoServer("aiohttp", parse_arguments(__doc__))
     app = web.Application()
     server.sio.attach(app)
