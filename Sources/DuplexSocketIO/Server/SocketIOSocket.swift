@@ -1,4 +1,4 @@
-import DuplexEngineIO
+@_spi(DuplexInternal) import DuplexEngineIO
 import DuplexSocketIOCore
 import Logging
 import NIOCore

@@ -3,7 +3,7 @@ import NIOCore
 import Synchronization
 import Testing
 
-@testable import DuplexEngineIO
+@_spi(DuplexInternal) @testable import DuplexEngineIO
 
 /// The single-consumer queue of a session's delivery to the application and a socket's jobs
 /// (`AsyncMailbox`; the WebSocket's writes: `WebSocketOutboxTests`).
