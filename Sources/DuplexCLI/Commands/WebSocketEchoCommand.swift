@@ -50,7 +50,11 @@ struct WebSocketEchoCommand: AsyncParsableCommand {
             handshakeTimeout: .milliseconds(Int64(handshakeTimeout * 1000)),
             keepAlive: pingInterval > 0 ? .enabled(interval: .milliseconds(Int64(pingInterval * 1000)), timeout: .seconds(20)) : .disabled,
             compression: noCompression ? nil : .default,
-            subprotocols: subprotocol
+            subprotocols: subprotocol,
+            // Like eio-echo and sio-echo: load and conformance suites reconnect in bursts. With
+            // 256, the soak's 1,000 clients overflowed the queue, SYN cookies took over and some
+            // connections were reset before the 101 (TcpExtSyncookiesFailed).
+            backlog: 1024
         )
         let server = WebSocketServer(configuration: configuration, router: router, logger: logger)
         try await runUntilSignal(server, logger: logger) { address in
