@@ -21,8 +21,7 @@ enum BareWebSocketServer {
     ///
     /// - Parameter makeHandler: the handler of one upgraded connection, called on its event loop.
     static func run(
-        host: String,
-        port: Int,
+        _ options: BareServerOptions,
         group: MultiThreadedEventLoopGroup,
         makeHandler: @escaping @Sendable (any Channel) -> any ChannelHandler
     ) async throws {
@@ -33,12 +32,12 @@ enum BareWebSocketServer {
             .childChannelInitializer { channel in
                 Self.configureUpgradePipeline(channel, makeHandler: makeHandler)
             }
-            .bind(host: host, port: port)
+            .bind(host: options.host, port: options.port)
             .get()
         guard let address = channel.localAddress, let boundPort = address.port else {
             throw ValidationError("the server socket has no local address")
         }
-        print("listening on ws://\(address.ipAddress ?? host):\(boundPort)")
+        print("listening on ws://\(address.ipAddress ?? options.host):\(boundPort)")
         // stdout is a file or pipe under scripts/bench: flush so the line is seen now (nil flushes all streams).
         fflush(nil)
         try await channel.closeFuture.get()

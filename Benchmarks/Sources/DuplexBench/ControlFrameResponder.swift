@@ -6,20 +6,18 @@ import NIOWebSocket
 struct ControlFrameResponder {
     private var closeSent = false
 
-    /// Answers `frame` if it is a ping or a close; returns false for any other frame.
-    mutating func respond(to frame: WebSocketFrame, context: ChannelHandlerContext) -> Bool {
+    /// Answers `frame` if it is a ping or a close; other frames (pongs) need no answer.
+    mutating func respond(to frame: WebSocketFrame, context: ChannelHandlerContext) {
         switch frame.opcode {
         case .ping:
             // RFC 6455 §5.5.3: "A Pong frame sent in response to a Ping frame must have identical
             // 'Application data' as found in the message body of the Ping frame being replied to."
             let payload = Self.unmaskedPayload(of: frame, allocator: context.channel.allocator)
             context.write(NIOAny(WebSocketFrame(fin: true, opcode: .pong, data: payload)), promise: nil)
-            return true
         case .connectionClose:
             self.echoClose(frame, context: context)
-            return true
         default:
-            return false
+            break
         }
     }
 

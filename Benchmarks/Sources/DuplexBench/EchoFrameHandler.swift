@@ -20,7 +20,7 @@ final class EchoFrameHandler: ChannelInboundHandler {
         default:
             // Pongs need no answer; continuations never get past the aggregator, and the decoder
             // rejects reserved opcodes itself.
-            _ = self.control.respond(to: frame, context: context)
+            self.control.respond(to: frame, context: context)
         }
     }
 

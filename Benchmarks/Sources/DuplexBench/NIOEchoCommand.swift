@@ -15,7 +15,7 @@ struct NIOEchoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let group = self.options.makeEventLoopGroup()
-        try await BareWebSocketServer.run(host: self.options.host, port: self.options.port, group: group) { _ in
+        try await BareWebSocketServer.run(self.options, group: group) { _ in
             EchoFrameHandler()
         }
     }

@@ -23,7 +23,7 @@ struct NIOSocketIOFloorCommand: AsyncParsableCommand {
         let group = self.options.makeEventLoopGroup()
         let namespace = FloorNamespace(group: group)
         let nextSid = Atomic<Int>(0)
-        try await BareWebSocketServer.run(host: self.options.host, port: self.options.port, group: group) { _ in
+        try await BareWebSocketServer.run(self.options, group: group) { _ in
             let sid = nextSid.wrappingAdd(1, ordering: .relaxed).newValue
             return SocketIOFloorHandler(namespace: namespace, sid: "floor\(sid)")
         }

@@ -39,20 +39,16 @@ final class SocketIOFloorHandler: ChannelInboundHandler {
         context.flush()
     }
 
+    /// Also when the channel closes: NIO removes every handler then.
     func handlerRemoved(context: ChannelHandlerContext) {
         self.namespace.leave(self, on: context.eventLoop)
         self.context = nil
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        self.namespace.leave(self, on: context.eventLoop)
-        context.fireChannelInactive()
-    }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = Self.unwrapInboundIn(data)
         guard frame.opcode == .text else {
-            _ = self.control.respond(to: frame, context: context)
+            self.control.respond(to: frame, context: context)
             return
         }
         let text = ControlFrameResponder.unmaskedPayload(of: frame, allocator: context.channel.allocator)
